@@ -1,0 +1,92 @@
+"""Atomic outputs: write into a temporary sibling, rename into place only when complete.
+
+DVC (and every later stage) must never mistake a half-written directory for a finished one, so a stage that is
+killed midway leaves only a `.tmp-*` sibling behind, which the next run removes.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import shutil
+import tempfile
+from pathlib import Path
+from typing import Any, Iterator
+
+from paw.errors import PawError
+
+
+def _check_parent_writable(path: Path) -> None:
+    parent = path.parent
+    try:
+        parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise PawError(f"{path}: cannot create the parent directory ({exc.strerror})") from None
+    if not os.access(parent, os.W_OK):
+        raise PawError(f"{path}: the directory {parent} is not writable")
+
+
+def remove_path(path: Path) -> None:
+    if path.is_dir() and not path.is_symlink():
+        shutil.rmtree(path)
+    elif path.exists() or path.is_symlink():
+        path.unlink()
+
+
+def remove_stale_temporaries(path: Path) -> None:
+    """Remove leftovers of an earlier interrupted write of `path`."""
+    for stale in path.parent.glob(f".tmp-{path.name}-*"):
+        remove_path(stale)
+
+
+@contextlib.contextmanager
+def atomic_dir(path: str | os.PathLike[str]) -> Iterator[Path]:
+    """Yield an empty temporary directory; on success it replaces `path`, on error it is removed."""
+    path = Path(path)
+    _check_parent_writable(path)
+    remove_stale_temporaries(path)
+    tmp = Path(tempfile.mkdtemp(prefix=f".tmp-{path.name}-", dir=path.parent))
+    try:
+        yield tmp
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    if path.exists() or path.is_symlink():
+        remove_path(path)
+    os.replace(tmp, path)
+
+
+@contextlib.contextmanager
+def atomic_file(path: str | os.PathLike[str], mode: str = "w") -> Iterator[Any]:
+    """Open a temporary sibling for writing; it replaces `path` when the block ends without error."""
+    path = Path(path)
+    _check_parent_writable(path)
+    fd, tmp_name = tempfile.mkstemp(prefix=f".tmp-{path.name}-", dir=path.parent)
+    tmp = Path(tmp_name)
+    try:
+        with os.fdopen(fd, mode) as handle:
+            yield handle
+            handle.flush()
+            os.fsync(handle.fileno())
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    os.replace(tmp, path)
+
+
+def write_json(path: str | os.PathLike[str], data: Any) -> None:
+    """Write JSON atomically, keys in insertion order, with a trailing newline (stable diffs in git)."""
+    with atomic_file(path) as handle:
+        json.dump(data, handle, indent=2)
+        handle.write("\n")
+
+
+def read_json(path: str | os.PathLike[str]) -> Any:
+    path = Path(path)
+    if not path.is_file():
+        raise PawError(f"{path}: file not found")
+    try:
+        return json.loads(path.read_text())
+    except json.JSONDecodeError as exc:
+        raise PawError(f"{path}: not valid JSON ({exc.msg} at line {exc.lineno})") from None

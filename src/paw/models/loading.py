@@ -1,0 +1,123 @@
+"""Load a Hugging Face causal LM directory and its tokenizer, safely and quietly.
+
+Safety: weights only from safetensors (a pickle-only directory is refused: unpickling runs code), and
+`trust_remote_code` only when params turn it on. A base loaded once is kept for the rest of the process.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from paw.errors import PawError
+from paw.models.quiet import quiet_hf
+
+if TYPE_CHECKING:
+    import torch
+    from transformers import PreTrainedModel, PreTrainedTokenizerBase
+
+PICKLE_WEIGHTS = ("pytorch_model.bin", "pytorch_model.bin.index.json", "model.pt", "model.ckpt", "tf_model.h5")
+# Architectures whose attention only runs correctly in eager mode (Gemma-2's soft-capping raises under sdpa).
+EAGER_ATTENTION = {"gemma2", "gemma3", "gemma3_text"}
+
+_BASE_CACHE: dict[tuple[str, str], Any] = {}
+
+
+def resolve_model_dir(name_or_path: str | Path, models_dir: str | Path | None = None) -> Path:
+    """A model named by path, or by name under models_dir; errors say which path was looked up."""
+    candidate = Path(name_or_path)
+    if not candidate.is_absolute() and models_dir is not None and not candidate.exists():
+        candidate = Path(models_dir) / candidate
+    if not candidate.is_dir():
+        hint = (
+            f" (looked up under models_dir = {models_dir}; set envs.<env>.models_dir in params.yaml "
+            "or put the model there)"
+            if models_dir is not None
+            else ""
+        )
+        raise PawError(f"{candidate}: model directory not found{hint}")
+    if not (candidate / "config.json").is_file():
+        raise PawError(f"{candidate}: not a Hugging Face model directory — config.json is missing")
+    return candidate
+
+
+def read_model_config(model_dir: Path) -> dict[str, Any]:
+    try:
+        return json.loads((model_dir / "config.json").read_text())
+    except json.JSONDecodeError as exc:
+        raise PawError(f"{model_dir / 'config.json'}: not valid JSON ({exc.msg})") from None
+
+
+def check_safetensors_weights(model_dir: Path) -> None:
+    """Refuse directories whose weights exist only in pickle formats."""
+    if any(model_dir.glob("*.safetensors")):
+        return
+    pickled = [name for name in PICKLE_WEIGHTS if (model_dir / name).exists()]
+    if pickled:
+        raise PawError(
+            f"{model_dir}: weights are only in {pickled[0]} (a pickle format, which can run code when loaded) — "
+            "expected *.safetensors; convert them with a trusted tool first"
+        )
+    raise PawError(f"{model_dir}: no weights found — expected model.safetensors (or sharded *.safetensors)")
+
+
+def torch_dtype(name: str) -> "torch.dtype | str":
+    import torch
+
+    table = {"float32": torch.float32, "bfloat16": torch.bfloat16, "float16": torch.float16, "auto": "auto"}
+    if name not in table:
+        raise PawError(f"dtype = {name!r} — expected one of {', '.join(table)}")
+    return table[name]
+
+
+def load_tokenizer(model_dir: str | Path, trust_remote_code: bool = False) -> "PreTrainedTokenizerBase":
+    quiet_hf()
+    from transformers import AutoTokenizer
+
+    model_dir = Path(model_dir)
+    try:
+        tokenizer = AutoTokenizer.from_pretrained(model_dir, trust_remote_code=trust_remote_code)
+    except (OSError, ValueError, TypeError) as exc:
+        raise PawError(f"{model_dir}: tokenizer could not be loaded — expected tokenizer files ({exc})") from None
+    if tokenizer.pad_token_id is None:
+        tokenizer.pad_token = tokenizer.eos_token
+    return tokenizer
+
+
+def load_model(
+    model_dir: str | Path, dtype: str = "float32", trust_remote_code: bool = False, cache: bool = False
+) -> "PreTrainedModel":
+    """Load a causal LM in eval mode. With cache=True the same object is returned for the same dir and dtype:
+    callers that change the model (training, merging adapters in place) must pass cache=False."""
+    model_dir = resolve_model_dir(model_dir)
+    key = (str(model_dir.resolve()), dtype)
+    if cache and key in _BASE_CACHE:
+        return _BASE_CACHE[key]
+    check_safetensors_weights(model_dir)
+    config = read_model_config(model_dir)
+    quiet_hf()
+    from transformers import AutoModelForCausalLM
+
+    kwargs: dict[str, Any] = {"dtype": torch_dtype(dtype), "use_safetensors": True, "trust_remote_code": trust_remote_code}
+    if config.get("model_type") in EAGER_ATTENTION:
+        kwargs["attn_implementation"] = "eager"
+    try:
+        model = AutoModelForCausalLM.from_pretrained(model_dir, **kwargs)
+    except ValueError as exc:
+        if "trust_remote_code" in str(exc):
+            raise PawError(
+                f"{model_dir}: this model needs its own code — set models.trust_remote_code: true in params.yaml "
+                "only if you trust it"
+            ) from None
+        raise PawError(f"{model_dir}: model could not be loaded ({exc})") from None
+    except (OSError, RuntimeError) as exc:
+        raise PawError(f"{model_dir}: model weights could not be loaded ({str(exc).splitlines()[0]})") from None
+    model.eval()
+    if cache:
+        _BASE_CACHE[key] = model
+    return model
+
+
+def clear_model_cache() -> None:
+    _BASE_CACHE.clear()
