@@ -9,6 +9,7 @@ The real pretrained model PAW tests against is built this way from a PyPI packag
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from paw.errors import PawError
@@ -32,7 +33,16 @@ def import_gguf(gguf_file: str | Path, out_dir: str | Path, dtype: str = "float3
     from transformers import AutoConfig, AutoModelForCausalLM, AutoTokenizer
 
     folder, name = str(gguf_file.parent), gguf_file.name
-    loaded = AutoModelForCausalLM.from_pretrained(folder, gguf_file=name, dtype=torch_dtype(dtype))
+    # The GGUF reader draws a plain tqdm bar (carriage returns in logs); tqdm honours TQDM_DISABLE per bar.
+    previous = os.environ.get("TQDM_DISABLE")
+    os.environ["TQDM_DISABLE"] = "1"
+    try:
+        loaded = AutoModelForCausalLM.from_pretrained(folder, gguf_file=name, dtype=torch_dtype(dtype))
+    finally:
+        if previous is None:
+            del os.environ["TQDM_DISABLE"]
+        else:
+            os.environ["TQDM_DISABLE"] = previous
     tokenizer = AutoTokenizer.from_pretrained(folder, gguf_file=name)
     config = AutoConfig.from_pretrained(folder, gguf_file=name)
     if hasattr(config, "quantization_config"):

@@ -1,0 +1,19 @@
+"""Truncated SVDs of one base's weights, cached for every transfer.  Serves `dvc repro decompose@source|target`."""
+
+import sys
+
+from paw.config import load_params
+from paw.pipeline.layout import base_model_dir, svd_dir
+from paw.pipeline.stage import run_stage
+
+
+def main() -> None:
+    from paw.transfer import decompose_from_params
+
+    role = sys.argv[1]
+    params = load_params()
+    decompose_from_params(params, base_model_dir(params, role), svd_dir(role))
+
+
+if __name__ == "__main__":
+    run_stage(main)

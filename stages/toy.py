@@ -1,0 +1,18 @@
+"""Build the embedded toy world: bases under models/toy-*, questions under data/toy.  Serves `dvc repro toy`."""
+
+from paw.config import load_params
+from paw.io import write_json
+from paw.pipeline.layout import REPORTS, TOY_DATA
+from paw.pipeline.stage import run_stage
+
+
+def main() -> None:
+    from paw.toy import build_world
+
+    params = load_params()
+    summary = build_world(params.toy, models_dir="models", data_dir=TOY_DATA)
+    write_json(REPORTS / "toy.json", summary)
+
+
+if __name__ == "__main__":
+    run_stage(main)

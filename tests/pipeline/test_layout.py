@@ -1,0 +1,52 @@
+"""dvc.yaml and the library agree on every path, and each stage declares what it reads."""
+
+from __future__ import annotations
+
+import yaml
+
+from paw.pipeline.layout import EVAL_RUNS, TRANSFER_DIR, adapter_dir, eval_dir, svd_dir, train_report_dir
+
+from tests.conftest import REPO_ROOT
+
+DVC = yaml.safe_load((REPO_ROOT / "dvc.yaml").read_text())["stages"]
+
+
+def _paths(entries):
+    return {next(iter(e)) if isinstance(e, dict) else e for e in entries or []}
+
+
+def test_every_evaluation_has_a_stage_with_its_adapter_as_a_dependency():
+    for name, run in EVAL_RUNS.items():
+        stage = DVC[f"eval_{name}"]
+        assert stage["cmd"] == f"python stages/eval.py {name}"
+        assert f"{eval_dir(name)}/metrics.json" in _paths(stage["metrics"])
+        assert f"{eval_dir(name)}/predictions.jsonl" in _paths(stage["outs"])
+        if run.adapter is not None:
+            assert str(run.adapter) in stage["deps"]
+        assert f"envs.${{env}}.{run.role}_model" in stage["params"]
+
+
+def test_training_and_transfer_paths():
+    train = DVC["train"]["do"]
+    assert str(adapter_dir("${item}")) in _paths(train["outs"])
+    assert f"{train_report_dir('${item}')}/metrics.json" in _paths(train["metrics"])
+    transfer = DVC["transfer"]
+    assert {str(TRANSFER_DIR / "adapter"), str(TRANSFER_DIR / "control")} <= _paths(transfer["outs"])
+    assert {str(adapter_dir("source")), str(svd_dir("source")), str(svd_dir("target"))} <= set(transfer["deps"])
+
+
+def test_stage_scripts_exist_and_are_declared_as_deps():
+    for name, stage in DVC.items():
+        body = stage.get("do", stage)
+        script = body["cmd"].split()[1]
+        assert (REPO_ROOT / script).is_file(), name
+        assert script in body["deps"], name
+
+
+def test_metrics_and_plots_live_in_git():
+    for stage in DVC.values():
+        body = stage.get("do", stage)
+        for entry in (body.get("metrics") or []) + (body.get("plots") or []):
+            (path, options), = entry.items()
+            assert options["cache"] is False, path
+            assert path.startswith("reports/"), path
