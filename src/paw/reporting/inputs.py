@@ -1,0 +1,153 @@
+"""Read what the pipeline wrote — evaluations, training and transfer metrics — checked, paired by item id.
+
+Every missing or malformed input raises one `PawError` naming the file and what was expected, so a report is
+never built from half the evidence.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Mapping
+
+import numpy as np
+
+from paw.errors import PawError
+from paw.io import read_json
+
+# Evaluations in report order, with the label a reader sees.
+EVAL_LABELS = {
+    "source_base": "source base",
+    "source_lora": "source LoRA",
+    "target_base": "target base",
+    "transferred": "transferred LoRA",
+    "control": "random control (norm-matched)",
+    "target_lora": "target LoRA",
+}
+EVAL_NAMES = tuple(EVAL_LABELS)
+PREDICTION_KEYS = ("id", "gold", "pred")
+TRAIN_ROLES = ("source", "target")
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    """One model's evaluation: its metrics.json and its per-item correctness, ordered by item id."""
+
+    name: str
+    metrics: dict[str, Any]
+    ids: tuple[str, ...]
+    correct: dict[str, np.ndarray]  # "acc" / "acc_norm" -> bool per item (acc_norm absent if never scored)
+
+
+@dataclass(frozen=True)
+class ReportInputs:
+    evaluations: dict[str, Evaluation]
+    train: dict[str, dict[str, Any]]  # role -> metrics.json
+    transfer: dict[str, Any]  # diagnostics.json as written
+
+
+def eval_dir(reports_dir: Path, name: str) -> Path:
+    return Path(reports_dir) / "eval" / name
+
+
+def read_eval_metrics(path: Path) -> dict[str, Any]:
+    metrics = read_json(path)
+    if not isinstance(metrics, Mapping):
+        raise PawError(f"{path}: expected a JSON object of evaluation metrics")
+    # acc_stderr is not checked: it is undefined (NaN or null) for a single item, and the report says so.
+    for key in ("n", "acc"):
+        value = metrics.get(key)
+        if not _is_number(value):
+            raise PawError(f"{path}: {key} = {value!r} — expected a number")
+    return dict(metrics)
+
+
+def read_predictions(path: Path) -> list[dict[str, Any]]:
+    """One JSON object per line with at least id, gold and pred; ids unique."""
+    if not path.is_file():
+        raise PawError(f"{path}: file not found")
+    rows, seen = [], set()
+    with path.open() as handle:
+        for lineno, line in enumerate(handle, 1):
+            if not line.strip():
+                continue
+            try:
+                row = json.loads(line)
+            except json.JSONDecodeError as exc:
+                raise PawError(f"{path}:{lineno}: not valid JSON ({exc.msg})") from None
+            missing = [k for k in PREDICTION_KEYS if not isinstance(row, Mapping) or k not in row]
+            if missing:
+                expected = "expected keys id, gold, ll, pred, pred_norm"
+                raise PawError(f"{path}:{lineno}: missing {', '.join(missing)} — {expected}")
+            item_id = str(row["id"])
+            if item_id in seen:
+                raise PawError(f"{path}:{lineno}: id {item_id!r} appears twice — expected one line per item")
+            seen.add(item_id)
+            rows.append(row)
+    if not rows:
+        raise PawError(f"{path}: no predictions — expected one JSON line per evaluated item")
+    return rows
+
+
+def read_evaluation(reports_dir: Path, name: str) -> Evaluation:
+    directory = eval_dir(reports_dir, name)
+    metrics = read_eval_metrics(directory / "metrics.json")
+    rows = sorted(read_predictions(directory / "predictions.jsonl"), key=lambda r: str(r["id"]))
+    if int(metrics["n"]) != len(rows):
+        raise PawError(
+            f"{directory / 'metrics.json'}: n = {metrics['n']} — expected {len(rows)}, the lines of predictions.jsonl"
+        )
+    correct = {"acc": np.array([r["pred"] == r["gold"] for r in rows], dtype=bool)}
+    # The paired tests use the predictions and the table uses metrics.json: they must describe the same run.
+    if abs(float(correct["acc"].mean()) - float(metrics["acc"])) > 1e-6:
+        raise PawError(
+            f"{directory / 'metrics.json'}: acc = {metrics['acc']} — expected {correct['acc'].mean():.6g}, the share "
+            "of predictions.jsonl items with pred == gold (are the two files from different runs?)"
+        )
+    if all(r.get("pred_norm") is not None for r in rows):
+        correct["acc_norm"] = np.array([r["pred_norm"] == r["gold"] for r in rows], dtype=bool)
+    return Evaluation(name, metrics, tuple(str(r["id"]) for r in rows), correct)
+
+
+def check_same_items(evaluations: Mapping[str, Evaluation], reports_dir: Path) -> None:
+    """Paired statistics need every model scored on the same items: compare the id sets."""
+    (first, reference), *others = evaluations.items()
+    for name, evaluation in others:
+        if evaluation.ids == reference.ids:
+            continue
+        extra = sorted(set(evaluation.ids) - set(reference.ids))[:3]
+        lacking = sorted(set(reference.ids) - set(evaluation.ids))[:3]
+        raise PawError(
+            f"{eval_dir(reports_dir, name) / 'predictions.jsonl'}: item ids differ from {first}'s "
+            f"(extra {extra}, missing {lacking}) — expected every model evaluated on the same items"
+        )
+
+
+def read_inputs(
+    reports_dir: str | Path, names: tuple[str, ...] = EVAL_NAMES, transfer_diagnostics: str | Path | None = None
+) -> ReportInputs:
+    """Read every evaluation in `names`, both trainings and the transfer diagnostics under `reports_dir`.
+
+    `transfer_diagnostics` points elsewhere when the transfer stage writes its diagnostics beside the adapter.
+    """
+    reports_dir = Path(reports_dir)
+    evaluations = {name: read_evaluation(reports_dir, name) for name in names}
+    check_same_items(evaluations, reports_dir)
+    train = {}
+    for role in TRAIN_ROLES:
+        path = reports_dir / "train" / role / "metrics.json"
+        metrics = read_json(path)
+        if not isinstance(metrics, Mapping):
+            raise PawError(f"{path}: expected a JSON object of training metrics")
+        train[role] = dict(metrics)
+    path = Path(transfer_diagnostics) if transfer_diagnostics else reports_dir / "transfer" / "diagnostics.json"
+    transfer = read_json(path)
+    if not isinstance(transfer, Mapping):
+        raise PawError(f"{path}: expected a JSON object of transfer diagnostics")
+    return ReportInputs(evaluations, train, dict(transfer))
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
