@@ -1,10 +1,12 @@
-"""Train the LoRA of one base (`source` or `target`).  Serves `dvc repro train@source` / `train@target`."""
+"""Train the LoRA of one base (`source` or `target`).  Serves `dvc repro train@source` / `train@target`.
 
-import dataclasses
+Checkpoints persist in models/checkpoints/<role> across runs; training resumes from them only when they were
+written for the same params, data and base (see paw.training), so an interrupted `dvc repro` picks up where it was.
+"""
+
 import sys
 
 from paw.config import load_params
-from paw.pipeline.checkpoints import reset_if_changed
 from paw.pipeline.checks import check_consistency
 from paw.pipeline.layout import adapter_dir, base_model_dir, checkpoint_dir, train_report_dir
 from paw.pipeline.stage import run_stage
@@ -16,10 +18,8 @@ def main() -> None:
     role = sys.argv[1]
     params = load_params()
     check_consistency(params)
-    model_dir = base_model_dir(params, role)
-    settings = [dataclasses.asdict(params), str(model_dir)]
-    reset_if_changed(checkpoint_dir(role), settings)
-    train_from_params(params, model_dir, adapter_dir(role), train_report_dir(role), checkpoint_dir(role))
+    train_from_params(params, base_model_dir(params, role), adapter_dir(role), train_report_dir(role),
+                      checkpoint_dir(role))
 
 
 if __name__ == "__main__":

@@ -44,8 +44,25 @@ def run_guarded(action, debug: bool = False) -> int:
     except KeyboardInterrupt:
         print("paw: interrupted", file=sys.stderr)
         return 130
+    except Exception as exc:
+        if not _is_out_of_memory(exc):
+            raise
+        if debug:
+            traceback.print_exc()
+        print(f"paw: error: {OUT_OF_MEMORY}", file=sys.stderr)
+        return EXIT_USER_ERROR
     return int(result or 0)
 
 
-if __name__ == "__main__":
-    sys.exit(main())
+OUT_OF_MEMORY = (
+    "out of memory — the batch does not fit: lower envs.<env>.train_batch_size (and raise grad_accum to keep the "
+    "effective batch) or envs.<env>.eval_batch_size, or use precision bf16-mixed"
+)
+
+
+def _is_out_of_memory(exc: BaseException) -> bool:
+    torch = sys.modules.get("torch")
+    if isinstance(exc, MemoryError):
+        return True
+    return torch is not None and isinstance(exc, torch.cuda.OutOfMemoryError)
+

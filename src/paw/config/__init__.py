@@ -1,32 +1,34 @@
-"""Typed params: `load_params()` reads params.yaml into frozen dataclasses and resolves the selected environment."""
+"""Typed params: `load_params()` reads params.yaml into frozen dataclasses and resolves the selected environment.
 
-from paw.config.load import load_params, parse_params
-from paw.config.schema import (
-    DataParams,
-    EnvProfile,
-    EvalParams,
-    LoraParams,
-    ModelsParams,
-    Params,
-    ReportParams,
-    ToyParams,
-    TrackingParams,
-    TrainParams,
-    TransferParams,
-)
+Names resolve on first use: each section's dataclass lives beside its reader (`paw/<sub>/params.py`) and imports
+`paw.config.fields`, so importing this package must not import the schema eagerly (that would be circular).
+"""
 
-__all__ = [
-    "DataParams",
-    "EnvProfile",
-    "EvalParams",
-    "LoraParams",
-    "ModelsParams",
-    "Params",
-    "ReportParams",
-    "ToyParams",
-    "TrackingParams",
-    "TrainParams",
-    "TransferParams",
-    "load_params",
-    "parse_params",
-]
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+_EXPORTS = {
+    "load_params": "paw.config.load",
+    "parse_params": "paw.config.load",
+    "Params": "paw.config.schema",
+    "EnvProfile": "paw.config.schema",
+    "DataParams": "paw.data.params",
+    "ModelsParams": "paw.models.params",
+    "TrainParams": "paw.training.params",
+    "LoraParams": "paw.training.params",
+    "TrackingParams": "paw.training.params",
+    "EvalParams": "paw.evaluation.params",
+    "TransferParams": "paw.transfer.params",
+    "ReportParams": "paw.reporting.params",
+    "ToyParams": "paw.toy.params",
+}
+
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _EXPORTS:
+        raise AttributeError(f"module 'paw.config' has no attribute {name!r}")
+    return getattr(importlib.import_module(_EXPORTS[name]), name)

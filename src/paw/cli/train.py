@@ -1,0 +1,76 @@
+"""`paw train`: train a LoRA on one base model with the same library call the pipeline's training stage uses.
+
+    paw train --model DIR --dataset NAME [--data-path PATH] --out DIR [--max-steps N] [--batch-size N] [--lr X]
+              [--prompt-style cloze|letter] [--precision P] [--devices N] [--strategy S] [--params params.yaml]
+
+Everything not given on the command line comes from params.yaml (its `env` block for machine values), or from the
+built-in defaults when there is no params.yaml. Writes OUT/adapter/ (PEFT adapter), OUT/metrics.json,
+OUT/dvclive/, and keeps OUT/checkpoints/ so that rerunning the same command resumes.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+from pathlib import Path
+
+# Used only when there is no params.yaml: a machine block with the shared defaults.
+DEFAULT_PROFILE = {
+    "models_dir": ".", "source_model": "", "target_model": "", "train_batch_size": 8, "max_steps": 100,
+    "eval_sample_ratio": 1.0, "eval_batch_size": 8,
+}  # fmt: skip
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser("train", help="train a LoRA adapter on a base model")
+    parser.add_argument("--model", required=True, help="base model directory (or a name under models_dir)")
+    parser.add_argument("--dataset", required=True, help="task name, e.g. arc-challenge, piqa, toy-facts")
+    parser.add_argument("--data-path", help="local data: a directory of <split>.jsonl files or one file")
+    parser.add_argument("--out", required=True, help="output directory (adapter/, metrics.json, dvclive/, checkpoints/)")
+    parser.add_argument("--max-steps", type=int, help="optimizer steps")
+    parser.add_argument("--batch-size", type=int, help="sequences per device per micro-batch")
+    parser.add_argument("--lr", type=float, help="peak learning rate")
+    parser.add_argument("--prompt-style", choices=("cloze", "letter"), help="prompt style (training and evaluation)")
+    parser.add_argument("--precision", choices=("32", "bf16-mixed", "16-mixed", "bf16-true"))
+    parser.add_argument("--devices", type=int, help="processes (GPUs, or CPU processes with --strategy ddp)")
+    parser.add_argument("--strategy", choices=("auto", "ddp", "fsdp"))
+    parser.add_argument("--params", default="params.yaml", help="params file for everything else (default: %(default)s)")
+    parser.set_defaults(func=_train)
+
+
+def params_for_cli(args: argparse.Namespace):
+    """params.yaml (or the defaults) with the command line's values put in the keys the library reads."""
+    from paw.config.load import parse_params, read_yaml
+
+    path = Path(args.params)
+    raw = read_yaml(path) if path.is_file() else {"env": "cli", "envs": {"cli": dict(DEFAULT_PROFILE)}}
+    env = raw.get("env") if isinstance(raw, dict) else None
+    profile = raw.get("envs", {}).get(env) if isinstance(raw.get("envs"), dict) else None
+    if isinstance(profile, dict):  # an unknown env is reported by parse_params below
+        overrides = {
+            "dataset": args.dataset, "data_path": args.data_path, "max_steps": args.max_steps,
+            "train_batch_size": args.batch_size, "lr": args.lr, "precision": args.precision,
+            "devices": args.devices, "strategy": args.strategy,
+        }  # fmt: skip
+        profile.update({k: v for k, v in overrides.items() if v is not None})
+        profile["data_path"] = args.data_path  # a dataset named here is read from here (or the hub), not data/toy
+    data = raw.setdefault("data", {})
+    data.update(data_path=args.data_path, train_datasets=[])
+    if args.prompt_style:
+        raw.setdefault("train", {})["prompt_style"] = args.prompt_style
+        raw.setdefault("eval", {})["prompt_style"] = args.prompt_style
+    return parse_params(raw, source=str(path) if path.is_file() else "defaults")
+
+
+def _train(args: argparse.Namespace) -> int:
+    from paw.models import resolve_model_dir
+    from paw.training import train_from_params
+
+    params = params_for_cli(args)
+    model_dir = resolve_model_dir(args.model, params.profile.models_dir)
+    out = Path(args.out)
+    metrics = train_from_params(params, model_dir, out / "adapter", out, out / "checkpoints")
+    if os.environ.get("LOCAL_RANK", "0") == "0":  # the other processes of a multi-device run stay quiet
+        loss = metrics["final_train_loss"]
+        print(f"wrote {out / 'adapter'} ({metrics['steps']} steps, final loss {'-' if loss is None else f'{loss:.4f}'})")
+    return 0

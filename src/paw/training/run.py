@@ -1,0 +1,287 @@
+"""`train_lora`: train a LoRA on (context, answer) pairs with Lightning and write the adapter and metrics.
+
+Outputs (written only by the global-zero process, each atomically): a standard PEFT adapter directory
+(target_modules sorted, base recorded by name) and `<report_dir>/metrics.json`; DVCLive writes
+`<report_dir>/dvclive/` while training. Rerunning after an interruption resumes from `<checkpoint_dir>/last.ckpt`
+when that checkpoint was made from the same inputs, and ends with the same adapter as an uninterrupted run.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import logging
+import sys
+import time
+import warnings
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Sequence
+
+from paw.errors import PawError
+from paw.io import atomic_dir, remove_path, write_json
+from paw.resources import peak_gpu_mb, peak_ram_mb, release_memory
+from paw.training.params import LoraParams, TrackingParams, TrainParams
+
+
+@dataclass(frozen=True)
+class TrainSetup:
+    """Everything a run needs besides the model and data: params sections plus the machine profile's values."""
+
+    train: TrainParams = field(default_factory=TrainParams)
+    lora: LoraParams = field(default_factory=LoraParams)
+    tracking: TrackingParams = field(default_factory=TrackingParams)
+    lr: float = 1.0e-5
+    batch_size: int = 8  # sequences per process per micro-batch
+    grad_accum: int = 1
+    max_steps: int = 100
+    precision: str = "32"
+    devices: int = 1
+    strategy: str = "auto"
+    seed: int = 0
+    trust_remote_code: bool = False
+
+    def replace(self, **changes: Any) -> "TrainSetup":
+        return dataclasses.replace(self, **changes)
+
+
+def train_lora(
+    model_dir: str | Path,
+    train_pairs: Sequence[tuple[str, str]],
+    val_items: Sequence[Any],
+    adapter_out: str | Path,
+    report_dir: str | Path,
+    checkpoint_dir: str | Path,
+    setup: TrainSetup,
+    base_model_name: str | None = None,
+    extra_callbacks: Sequence[Any] = (),
+    extra_metrics: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """Train and save; returns the metrics dict (also written to report_dir/metrics.json).
+
+    train_pairs: (context, answer continuation) per example; val_items: objects with contexts, continuations and
+    gold (paw.data's Item), scored like the evaluation. Every process of a multi-device run returns the metrics;
+    only global zero writes files."""
+    from paw.models import load_model, load_tokenizer, quiet_hf, resolve_model_dir
+    from paw.training.callbacks import check_swanlab
+
+    check_swanlab(setup.tracking.swanlab.mode)
+    model_dir = resolve_model_dir(model_dir)
+    base_model_name = base_model_name or model_dir.name
+    adapter_out, report_dir, checkpoint_dir = Path(adapter_out), Path(report_dir), Path(checkpoint_dir)
+    quiet_hf()
+    _quiet_lightning()
+    import torch
+
+    from paw.training.examples import choice_sequences, make_example
+
+    on_gpu = torch.cuda.is_available()
+    base_dtype, trainable_dtype = _dtypes(setup.precision, on_gpu)
+    tokenizer = load_tokenizer(model_dir, trust_remote_code=setup.trust_remote_code)
+    examples = [make_example(tokenizer, c, a, setup.train.max_length) for c, a in train_pairs]
+    val_sequences = choice_sequences(tokenizer, val_items, setup.train.max_length)
+    fingerprint = _fingerprint(setup, base_model_name, examples)
+    model = load_model(model_dir, dtype=base_dtype, trust_remote_code=setup.trust_remote_code, cache=False)
+    return _fit_and_save(
+        model, tokenizer, examples, val_sequences, adapter_out, report_dir, checkpoint_dir, setup,
+        base_model_name, fingerprint, trainable_dtype, on_gpu, list(extra_callbacks), dict(extra_metrics or {}),
+    )  # fmt: skip
+
+
+def _fit_and_save(
+    model, tokenizer, examples, val_sequences, adapter_out, report_dir, checkpoint_dir, setup,
+    base_model_name, fingerprint, trainable_dtype, on_gpu, extra_callbacks, extra_metrics,
+) -> dict[str, Any]:  # fmt: skip
+    import lightning.pytorch as pl
+    import torch
+    from torch.utils.data import DataLoader
+
+    from paw.training.callbacks import LogLines, StepCheckpoint, make_loggers
+    from paw.training.examples import StepBatches, collate_choices
+    from paw.training.lora import add_lora
+    from paw.training.module import LoraModule
+
+    train = setup.train
+    torch.manual_seed(setup.seed)  # LoRA A matrices start random: the same seed gives the same start
+    peft_model, targets = add_lora(model, setup.lora, trainable_dtype)
+    module = LoraModule(
+        peft_model, setup.lr, train.weight_decay, round(train.warmup_ratio * setup.max_steps), setup.max_steps,
+        train.schedule, setup.seed, fingerprint,
+    )  # fmt: skip
+    resume_from = _resumable_checkpoint(checkpoint_dir, fingerprint)
+    has_val = bool(val_sequences)
+
+    def validates(step: int) -> bool:
+        return has_val and (step % train.val_every_n_steps == 0 or step >= setup.max_steps)
+
+    tty = sys.stdout.isatty()
+    callbacks = [StepCheckpoint(checkpoint_dir, train.checkpoint_every_n_steps, validates), *extra_callbacks]
+    if not tty:
+        callbacks.append(LogLines(train.log_every_n_steps, setup.max_steps))
+    else:
+        from lightning.pytorch.callbacks import TQDMProgressBar
+
+        callbacks.append(TQDMProgressBar(refresh_rate=max(1, train.log_every_n_steps // 5)))
+    trainer = pl.Trainer(
+        accelerator="gpu" if on_gpu else "cpu",
+        devices=setup.devices,
+        strategy=_strategy(setup, peft_model, on_gpu),
+        precision={"32": "32-true"}.get(setup.precision, setup.precision),
+        max_steps=setup.max_steps,
+        accumulate_grad_batches=setup.grad_accum,
+        gradient_clip_val=train.grad_clip or None,
+        val_check_interval=train.val_every_n_steps * setup.grad_accum if has_val else None,
+        check_val_every_n_epoch=None,
+        limit_val_batches=None if has_val else 0,
+        num_sanity_val_steps=0,
+        logger=make_loggers(report_dir, setup.tracking.swanlab.mode, setup.tracking.swanlab.project, bool(resume_from)),
+        callbacks=callbacks,
+        enable_checkpointing=False,  # StepCheckpoint writes last.ckpt itself, atomically
+        enable_progress_bar=tty,
+        enable_model_summary=False,
+        log_every_n_steps=train.log_every_n_steps,
+        use_distributed_sampler=False,  # batches are sharded by rank in StepBatches; every rank scores all val items
+        default_root_dir=str(checkpoint_dir),
+    )
+    pad_id = tokenizer.pad_token_id
+    stream = StepBatches(
+        examples, setup.batch_size, setup.seed, pad_id,
+        position=lambda: (trainer.global_step * setup.grad_accum, trainer.global_rank, trainer.world_size),
+    )  # fmt: skip
+    train_loader = DataLoader(stream, batch_size=None)
+    val_loader = DataLoader(
+        val_sequences, batch_size=setup.batch_size, shuffle=False, collate_fn=lambda s: collate_choices(s, pad_id)
+    )
+    if trainer.is_global_zero and targets.missing:
+        print(f"lora.target_modules: {', '.join(targets.missing)} not in this model — trained only "
+              f"{', '.join(targets.present)}", flush=True)  # fmt: skip
+    started = time.perf_counter()
+    trainer.fit(module, train_loader, val_loader if has_val else None, ckpt_path=resume_from, weights_only=True)
+    seconds = time.perf_counter() - started
+    if trainer.global_step < setup.max_steps:
+        raise PawError(
+            f"training stopped at step {trainer.global_step} of {setup.max_steps} — rerun to resume from "
+            f"{checkpoint_dir / 'last.ckpt'}"
+        )
+    state = trainer.strategy.lightning_module_state_dict()  # collective under FSDP: every rank must call it
+    metrics = _metrics(module, trainer, targets, seconds) | extra_metrics
+    if trainer.is_global_zero:
+        lora_state = {k[len("model.") :]: v for k, v in state.items() if k.startswith("model.")}
+        with atomic_dir(adapter_out) as tmp:
+            peft_model.save_pretrained(str(tmp), state_dict=lora_state)
+            (tmp / "README.md").unlink(missing_ok=True)  # PEFT's model card records this machine's paths
+            from paw.models import normalize_adapter_config
+
+            normalize_adapter_config(tmp, base_model_name)
+        write_json(report_dir / "metrics.json", metrics)
+    del state, trainer, module, peft_model
+    release_memory()
+    return metrics
+
+
+def _metrics(module, trainer, targets, seconds: float) -> dict[str, Any]:
+    history = module.val_history
+    tokens = module.tokens_seen * trainer.world_size  # every rank trains on its own batch of the same size
+    train_seconds = module.train_seconds - module.val_seconds
+    return {
+        "steps": int(trainer.global_step),
+        "world_size": int(trainer.world_size),
+        "final_train_loss": module.last_loss,
+        "best_val_loss": min((h["loss"] for h in history), default=None),
+        "best_val_acc": max((h["acc"] for h in history), default=None),
+        "seconds": round(seconds, 3),
+        "tokens_per_second": round(tokens / train_seconds, 1) if train_seconds > 0 and tokens else None,
+        "peak_ram_mb": peak_ram_mb(),
+        "peak_gpu_mb": peak_gpu_mb(),
+        "resumed_from_step": module.resumed_from_step,
+        "lora_modules": list(targets.present),
+        "missing_lora_modules": list(targets.missing),
+    }
+
+
+def _dtypes(precision: str, on_gpu: bool):
+    """(base weights dtype name, LoRA weights torch dtype or None = same as base)."""
+    import torch
+
+    if precision == "16-mixed" and not on_gpu:
+        raise PawError("precision = '16-mixed' — expected a GPU; on CPU use 32 or bf16-mixed")
+    if precision == "bf16-true":
+        return "bfloat16", None
+    if on_gpu and precision == "bf16-mixed":
+        return "bfloat16", torch.float32  # frozen base in bf16 halves memory; LoRA stays fp32 for the optimizer
+    if on_gpu and precision == "16-mixed":
+        return "float16", torch.float32
+    return "float32", torch.float32
+
+
+def _strategy(setup: TrainSetup, peft_model, on_gpu: bool):
+    if setup.strategy == "fsdp":
+        if not on_gpu:
+            raise PawError("strategy = 'fsdp' — expected GPUs (Lightning's FSDP is GPU-only); on CPU use ddp or auto")
+        from lightning.pytorch.strategies import FSDPStrategy
+        from peft.utils.other import fsdp_auto_wrap_policy
+
+        # LoRA leaves wrapped apart from the frozen base: one unit mixing bf16 and fp32 tensors cannot be flattened.
+        return FSDPStrategy(auto_wrap_policy=fsdp_auto_wrap_policy(peft_model), use_orig_params=True)
+    if setup.strategy == "ddp" or (setup.strategy == "auto" and setup.devices > 1):
+        from lightning.pytorch.strategies import DDPStrategy
+
+        return DDPStrategy(find_unused_parameters=False)
+    return "auto"
+
+
+def _fingerprint(setup: TrainSetup, base_model_name: str, examples) -> str:
+    """What decides the trained weights; a checkpoint is resumed only when this matches."""
+    digest = hashlib.sha256()
+    for ex in examples:
+        digest.update(json.dumps([ex.ids, ex.n_answer]).encode())
+    decisive = {
+        "base": base_model_name,
+        "lora": dataclasses.asdict(setup.lora),
+        "train": {k: v for k, v in dataclasses.asdict(setup.train).items() if not k.endswith(("_steps", "_samples"))},
+        "lr": setup.lr, "batch_size": setup.batch_size, "grad_accum": setup.grad_accum,
+        "max_steps": setup.max_steps, "precision": setup.precision, "devices": setup.devices, "seed": setup.seed,
+        "examples": digest.hexdigest(),
+    }  # fmt: skip
+    return hashlib.sha256(json.dumps(decisive, sort_keys=True, default=list).encode()).hexdigest()
+
+
+def _resumable_checkpoint(checkpoint_dir: Path, fingerprint: str) -> str | None:
+    import torch
+
+    path = checkpoint_dir / "last.ckpt"
+    if not path.is_file():
+        return None
+    try:
+        saved = torch.load(path, map_location="cpu", weights_only=True).get("paw_fingerprint")
+    except Exception as exc:  # a damaged file must not block a fresh start
+        saved, why = None, f"unreadable ({str(exc).splitlines()[0][:80]})"
+    else:
+        why = "made from other inputs (params, data or base model changed)"
+    if saved == fingerprint:
+        return str(path)
+    print(f"{path}: {why} — starting from step 0", flush=True)
+    remove_path(path)
+    return None
+
+
+def _quiet_lightning() -> None:
+    """Lightning's info lines (GPU/TPU availability, hints) and known-harmless warnings would crowd the log."""
+    for name in ("lightning.pytorch", "lightning.fabric", "lightning"):
+        logging.getLogger(name).setLevel(logging.WARNING)
+    for message in (
+        ".*does not have many workers.*",
+        ".*resuming from a checkpoint that ended before the epoch ended.*",
+        ".*that ended before the epoch ended.*",
+        ".*IterableDataset.*__len__.*",
+        ".*Total length of .* across ranks is zero.*",
+        ".*`training_step` returned `None`.*",
+        ".*GPU available but not used.*",
+        ".*is_gradient_checkpointing.*",
+        ".*LeafSpec.*",
+        ".*but have no `val_dataloader`.*",
+        ".*sync_dist=True.*",  # every rank scores the same validation items: nothing to reduce
+        ".*The number of training batches .* is smaller than the logging interval.*",
+    ):
+        warnings.filterwarnings("ignore", message=message)
