@@ -1,0 +1,274 @@
+"""`evaluate`: score a base model (optionally with a LoRA adapter) on a task and write metrics + predictions.
+
+Outputs, written atomically into `out_dir` (a failed run leaves no directory behind):
+- metrics.json: task, split, prompt_style, n, acc, acc_stderr, acc_norm, acc_norm_stderr, model, adapter,
+  seconds, items_per_second, peak_ram_mb, peak_gpu_mb (null on CPU), plus how it was scored.
+- predictions.jsonl: per item, in input-row order: id, gold, ll (one float per choice), pred, pred_norm.
+Model and adapter are recorded by directory name, so metrics are identical across machines.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from paw.data import Item, get_task, sample_indices
+from paw.errors import PawError
+from paw.evaluation.metrics import mean_stderr, predict
+
+if TYPE_CHECKING:
+    from paw.config.schema import Params
+
+TOKENS_PER_BATCH_SLOT = 512  # token budget per batch = batch_size × this
+
+
+@dataclass(frozen=True)
+class EvalSet:
+    """The items of one evaluation: task, split, style and the seeded subset, independent of the model."""
+
+    task_name: str
+    split: str
+    prompt_style: str
+    items: list[Item]
+
+
+def load_eval_set(
+    task_name: str,
+    *,
+    data_path: str | Path | None = None,
+    split: str | None = None,
+    prompt_style: str = "cloze",
+    sample_ratio: float = 1.0,
+    max_samples: int | None = None,
+    seed: int = 0,
+) -> EvalSet:
+    task = get_task(task_name)
+    if prompt_style not in ("cloze", "letter"):
+        raise PawError(f"prompt_style = {prompt_style!r} — expected cloze or letter")
+    split = split or task.default_split
+    rows = task.load_rows(split=split, data_path=data_path)
+    chosen = sample_indices(len(rows), sample_ratio, max_samples, seed)
+    items = [task.to_item(rows[i], i, style=prompt_style) for i in chosen]
+    return EvalSet(task.name, split, prompt_style, items)
+
+
+def prepare_model(model_dir: str | Path, adapter_dir: str | Path | None, dtype: str, trust_remote_code: bool):
+    """Load the base (and merge the adapter into it in memory: one plain forward instead of base + LoRA)."""
+    from paw.models import load_model, load_tokenizer
+
+    model = load_model(model_dir, dtype=dtype, trust_remote_code=trust_remote_code, cache=False)
+    tokenizer = load_tokenizer(model_dir, trust_remote_code=trust_remote_code)
+    if adapter_dir is not None:
+        model = merge_adapter(model, adapter_dir)
+    return model, tokenizer
+
+
+def merge_adapter(model, adapter_dir: str | Path):
+    """Attach (validated: an adapter that does not fit the base is an error) and merge; `model` is changed."""
+    from paw.models import attach_adapter
+
+    merged = attach_adapter(model, adapter_dir).merge_and_unload()
+    merged.eval()
+    return merged
+
+
+def score_eval_set(model, tokenizer, eval_set: EvalSet, *, batch_size: int = 8, share_context: bool = True,
+                   progress: bool = True) -> list[list[float]]:
+    """Per-item, per-choice loglikelihoods on this process's model."""
+    from paw.evaluation.progress import Progress
+    from paw.evaluation.requests import build_requests, resolve_max_length
+    from paw.evaluation.scorer import Scorer
+
+    grouped = build_requests(tokenizer, eval_set.items, resolve_max_length(model.config, tokenizer))
+    scorer = Scorer(model, share_context=share_context, token_budget=batch_size * TOKENS_PER_BATCH_SLOT)
+    bar = Progress(sum(len(g) for g in grouped), f"eval {eval_set.task_name}", enabled=progress)
+    try:
+        flat = scorer.score(grouped, on_batch=bar.advance)
+    finally:
+        bar.close()
+    out, start = [], 0
+    for g in grouped:
+        out.append(flat[start:start + len(g)])
+        start += len(g)
+    return out
+
+
+def summarize(eval_set: EvalSet, lls: list[list[float]]) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    predictions, hits, hits_norm = [], [], []
+    for item, item_lls in zip(eval_set.items, lls, strict=True):
+        pred, pred_norm = predict(item_lls, item.choice_texts)
+        hits.append(float(pred == item.gold))
+        hits_norm.append(float(pred_norm == item.gold))
+        predictions.append({"id": item.id, "gold": item.gold, "ll": item_lls, "pred": pred, "pred_norm": pred_norm})
+    acc, acc_stderr = mean_stderr(hits)
+    acc_norm, acc_norm_stderr = mean_stderr(hits_norm)
+    metrics = {
+        "task": eval_set.task_name,
+        "split": eval_set.split,
+        "prompt_style": eval_set.prompt_style,
+        "n": len(hits),
+        "acc": acc,
+        "acc_stderr": acc_stderr,
+        "acc_norm": acc_norm,
+        "acc_norm_stderr": acc_norm_stderr,
+        # lm-eval lists acc_norm for this task (not for winogrande, boolq): papers quote it only where true.
+        "acc_norm_in_lm_eval": get_task(eval_set.task_name).reports_acc_norm,
+    }
+    return metrics, predictions
+
+
+def write_outputs(out_dir: str | Path, metrics: dict[str, Any], predictions: list[dict[str, Any]]) -> None:
+    from paw.io import atomic_dir
+
+    with atomic_dir(out_dir) as tmp:
+        (tmp / "metrics.json").write_text(json.dumps(metrics, indent=2) + "\n")
+        with open(tmp / "predictions.jsonl", "w") as handle:
+            for line in predictions:
+                handle.write(json.dumps(line) + "\n")
+
+
+def evaluate(
+    model_dir: str | Path,
+    adapter_dir: str | Path | None,
+    task_name: str,
+    out_dir: str | Path,
+    *,
+    data_path: str | Path | None = None,
+    split: str | None = None,
+    prompt_style: str = "cloze",
+    sample_ratio: float = 1.0,
+    max_samples: int | None = None,
+    batch_size: int = 8,
+    dtype: str = "float32",
+    seed: int = 0,
+    devices: int = 1,
+    trust_remote_code: bool = False,
+    share_context: bool = True,
+    progress: bool = True,
+) -> dict[str, Any]:
+    """Score `model_dir` (+ `adapter_dir`) on a task; write out_dir/metrics.json and predictions.jsonl; return
+    the metrics. Everything is checked (data, sampling, model, adapter) before anything is written."""
+    return evaluate_many(
+        [(model_dir, adapter_dir, out_dir)], task_name, data_path=data_path, split=split,
+        prompt_style=prompt_style, sample_ratio=sample_ratio, max_samples=max_samples, batch_size=batch_size,
+        dtype=dtype, seed=seed, devices=devices, trust_remote_code=trust_remote_code, share_context=share_context,
+        progress=progress,
+    )[0]
+
+
+def evaluate_many(
+    runs: list[tuple[str | Path, str | Path | None, str | Path]],
+    task_name: str,
+    *,
+    data_path: str | Path | None = None,
+    split: str | None = None,
+    prompt_style: str = "cloze",
+    sample_ratio: float = 1.0,
+    max_samples: int | None = None,
+    batch_size: int = 8,
+    dtype: str = "float32",
+    seed: int = 0,
+    devices: int = 1,
+    trust_remote_code: bool = False,
+    share_context: bool = True,
+    progress: bool = True,
+) -> list[dict[str, Any]]:
+    """Several (model_dir, adapter_dir or None, out_dir) runs on the same items, each base loaded once.
+
+    All inputs are checked first (data, sampling, every model dir and adapter, each adapter against its base),
+    so a bad one fails the command before any output directory is written."""
+    from paw.models import read_adapter, resolve_model_dir, torch_dtype
+
+    if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
+        raise PawError(f"batch_size = {batch_size!r} — expected a positive integer")
+    if isinstance(devices, bool) or not isinstance(devices, int) or devices < 1:
+        raise PawError(f"devices = {devices!r} — expected a positive integer")
+    torch_dtype(dtype)
+    runs = [(resolve_model_dir(m), a, o) for m, a, o in runs]
+    for _, adapter_dir, _ in runs:
+        if adapter_dir is not None:
+            read_adapter(adapter_dir)
+    eval_set = load_eval_set(task_name, data_path=data_path, split=split, prompt_style=prompt_style,
+                             sample_ratio=sample_ratio, max_samples=max_samples, seed=seed)
+    if devices > 1:
+        from paw.evaluation.distributed import score_distributed
+
+        results = []
+        for model_dir, adapter_dir, out_dir in runs:
+            start = time.perf_counter()
+            lls = score_distributed(model_dir, adapter_dir, eval_set, devices=devices, batch_size=batch_size,
+                                    dtype=dtype, trust_remote_code=trust_remote_code, share_context=share_context)
+            results.append(finish(eval_set, lls, out_dir, model_dir, adapter_dir, time.perf_counter() - start, dtype))
+        return results
+    return _evaluate_loaded(runs, eval_set, batch_size, dtype, trust_remote_code, share_context, progress)
+
+
+def _evaluate_loaded(runs, eval_set, batch_size, dtype, trust_remote_code, share_context, progress):
+    import copy
+
+    from paw.models import check_adapter_fits, load_model, load_tokenizer, read_adapter
+
+    bases, tokenizers = {}, {}
+    for model_dir, adapter_dir, _ in runs:
+        key = str(model_dir.resolve())
+        if key not in bases:
+            bases[key] = load_model(model_dir, dtype=dtype, trust_remote_code=trust_remote_code)
+            tokenizers[key] = load_tokenizer(model_dir, trust_remote_code=trust_remote_code)
+        if adapter_dir is not None:
+            check_adapter_fits(bases[key], read_adapter(adapter_dir))
+    uses = {}
+    for model_dir, _, _ in runs:
+        uses[str(model_dir.resolve())] = uses.get(str(model_dir.resolve()), 0) + 1
+    results = []
+    for model_dir, adapter_dir, out_dir in runs:
+        key = str(model_dir.resolve())
+        start = time.perf_counter()
+        model = bases[key]
+        if adapter_dir is not None:
+            uses[key] -= 1
+            # Merging changes the weights: work on a copy while another run still needs this base.
+            model = merge_adapter(copy.deepcopy(model) if uses[key] > 0 else model, adapter_dir)
+        lls = score_eval_set(model, tokenizers[key], eval_set, batch_size=batch_size, share_context=share_context,
+                             progress=progress)
+        results.append(finish(eval_set, lls, out_dir, model_dir, adapter_dir, time.perf_counter() - start, dtype))
+        del model
+    return results
+
+
+def finish(eval_set: EvalSet, lls, out_dir, model_dir, adapter_dir, seconds: float, dtype: str) -> dict[str, Any]:
+    from paw.resources import peak_gpu_mb, peak_ram_mb
+
+    metrics, predictions = summarize(eval_set, lls)
+    metrics.update({
+        "model": Path(model_dir).resolve().name,
+        "adapter": Path(adapter_dir).resolve().name if adapter_dir is not None else None,
+        "dtype": dtype,
+        "seconds": round(seconds, 3),
+        "items_per_second": round(len(eval_set.items) / seconds, 3) if seconds > 0 else None,
+        "peak_ram_mb": peak_ram_mb(),
+        "peak_gpu_mb": peak_gpu_mb(),
+    })
+    write_outputs(out_dir, metrics, predictions)
+    return metrics
+
+
+def evaluate_from_params(params: "Params", model_dir: str | Path, adapter_dir: str | Path | None,
+                         out_dir: str | Path) -> dict[str, Any]:
+    """`evaluate` with every setting from params.yaml (the pipeline stages call this)."""
+    profile = params.profile
+    return evaluate(
+        model_dir, adapter_dir, params.dataset, out_dir,
+        data_path=params.data_path,
+        split=params.eval.split,
+        prompt_style=params.eval.prompt_style,
+        sample_ratio=profile.eval_sample_ratio,
+        max_samples=profile.eval_max_samples,
+        batch_size=profile.eval_batch_size,
+        dtype=params.models.dtype,
+        seed=params.seed,
+        devices=profile.devices,
+        trust_remote_code=params.models.trust_remote_code,
+    )

@@ -1,0 +1,152 @@
+"""Run a causal LM over packed rows and return each request's loglikelihood.
+
+Speed comes from three choices: rows are batched by a token budget, longest first (little padding); each
+question's shared context is computed once (see packing.py); and the output head runs only on the hidden states
+of scored positions — with a 262k vocabulary the head is most of a small model's cost. Values equal lm-eval's
+(full-vocabulary log-softmax of the same logits, summed over the continuation tokens).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Callable
+
+from paw.evaluation.packing import Row, plain_rows, shared_row, token_budget_batches
+from paw.evaluation.requests import Request
+
+if TYPE_CHECKING:
+    import torch
+
+HEAD_CHUNK_ROWS = 256  # scored positions per output-head call: bounds the (rows × vocab) logits tensor
+
+
+class Scorer:
+    """Loglikelihoods of requests under one model. `share_context=False` scores each choice as its own row."""
+
+    def __init__(self, model, share_context: bool = True, token_budget: int = 4096):
+        self.model = model
+        self.share_context = share_context
+        self.token_budget = token_budget
+        self.backbone = getattr(model, model.base_model_prefix)
+        self.head = model.get_output_embeddings()
+        self.softcap = getattr(model.config, "final_logit_softcapping", None)
+        layer_types = getattr(model.config, "layer_types", None) or ()
+        sliding = "sliding_attention" in layer_types
+        self.sliding_window = getattr(model.config, "sliding_window", None) if sliding else None
+        self.mask_by_layer_type = bool(layer_types)
+
+    @property
+    def device(self) -> "torch.device":
+        return next(self.model.parameters()).device
+
+    def rows(self, grouped: list[list[Request]]) -> list[Row]:
+        rows, first = [], 0
+        for requests in grouped:
+            if self.share_context and len(requests) > 1:
+                rows.append(shared_row(requests, first))
+            else:
+                rows += plain_rows(requests, first)
+            first += len(requests)
+        return rows
+
+    def score(self, grouped: list[list[Request]], on_batch: Callable[[int], None] | None = None) -> list[float]:
+        """Loglikelihood per request, flattened in item-then-choice order."""
+        import torch
+
+        if self.share_context and not self.shared_path_verified(grouped):
+            print("note: this architecture ignores custom attention masks; scoring each choice separately", flush=True)
+            self.share_context = False
+        total = sum(len(g) for g in grouped)
+        lls = torch.zeros(total, dtype=torch.float64)
+        rows = self.rows(grouped)
+        with torch.inference_mode():
+            for batch in token_budget_batches(rows, self.token_budget):
+                self._score_batch(batch, lls)
+                if on_batch is not None:
+                    on_batch(sum(len({s[2] for s in row.scored}) for row in batch))
+        return lls.tolist()
+
+    def shared_path_verified(self, grouped: list[list[Request]]) -> bool:
+        """Score one multi-choice item both ways: an architecture that does not honour the packed layout's masks
+        (position ids, 4D or per-layer-type masks) would give different values, and must not be packed."""
+        import torch
+
+        sample = next((g for g in grouped if len(g) > 1), None)
+        if sample is None:
+            return True
+        shared, plain = torch.zeros(len(sample), dtype=torch.float64), torch.zeros(len(sample), dtype=torch.float64)
+        try:
+            with torch.inference_mode():
+                self._score_batch([shared_row(sample, 0)], shared)
+                self._score_batch(plain_rows(sample, 0), plain, packed=False)
+        except (TypeError, ValueError, RuntimeError, AttributeError):
+            return False
+        return bool(torch.allclose(shared, plain, atol=1e-3, rtol=1e-5))
+
+    def _score_batch(self, batch: list[Row], lls: "torch.Tensor", packed: bool | None = None) -> None:
+        import torch
+
+        device = self.device
+        width = max(len(row) for row in batch)
+        tokens = torch.zeros(len(batch), width, dtype=torch.long)
+        positions = torch.zeros(len(batch), width, dtype=torch.long)
+        branches = torch.full((len(batch), width), -1, dtype=torch.long)
+        for b, row in enumerate(batch):
+            n = len(row)
+            tokens[b, :n] = torch.tensor(row.tokens)
+            positions[b, :n] = torch.tensor(row.positions)
+            branches[b, :n] = torch.tensor(row.branches)
+        kwargs = {"input_ids": tokens.to(device), "position_ids": positions.to(device), "use_cache": False}
+        if self.share_context if packed is None else packed:
+            kwargs["attention_mask"] = self._masks(positions, branches, device)
+        else:
+            kwargs["attention_mask"] = (branches >= 0).long().to(device)
+        hidden = self.backbone(**kwargs).last_hidden_state.flatten(0, 1)
+        flat_positions = torch.tensor([b * width + index for b, row in enumerate(batch) for index, _, _ in row.scored])
+        targets = torch.tensor([t for row in batch for _, t, _ in row.scored])
+        owners = torch.tensor([r for row in batch for _, _, r in row.scored])
+        # Choices that share the context are all predicted from its last position (their first token): run the
+        # output head once per distinct position, then pick each target from it.
+        distinct, which = torch.unique(flat_positions, return_inverse=True)
+        picked = hidden[distinct.to(device)]
+        token_lls = torch.empty(len(targets), dtype=torch.float64)
+        for start in range(0, len(distinct), HEAD_CHUNK_ROWS):
+            stop = start + HEAD_CHUNK_ROWS
+            logits = self.head(picked[start:stop]).float()
+            if self.softcap:
+                logits = torch.tanh(logits / self.softcap) * self.softcap
+            logprobs = torch.log_softmax(logits, dim=-1)
+            here = ((which >= start) & (which < stop)).nonzero()[:, 0]
+            chosen = logprobs[(which[here] - start).to(device), targets[here].to(device)]
+            token_lls[here] = chosen.double().cpu()
+        lls.index_add_(0, owners, token_lls)
+
+    def _masks(self, positions, branches, device):
+        """Additive 4D masks: a token sees earlier tokens of the shared prefix and of its own choice only."""
+        import torch
+
+        dtype = next(self.model.parameters()).dtype
+        valid = branches >= 0
+        same_branch = (branches[:, None, :] == 0) | (branches[:, None, :] == branches[:, :, None])
+        index = torch.arange(branches.shape[1])
+        causal = index[None, :, None] >= index[None, None, :]
+        allowed = same_branch & causal & valid[:, None, :]
+        # Padding rows see themselves only, so softmax never meets an all-masked row.
+        allowed |= (~valid[:, :, None]) & torch.eye(branches.shape[1], dtype=torch.bool)[None]
+        full = _additive(allowed, dtype).to(device)
+        if not self.mask_by_layer_type:
+            return full
+        masks = {"full_attention": full}
+        if self.sliding_window:
+            near = (positions[:, :, None] - positions[:, None, :]) < self.sliding_window
+            masks["sliding_attention"] = _additive(allowed & (near | ~valid[:, :, None]), dtype).to(device)
+        else:
+            masks["sliding_attention"] = full
+        return masks
+
+
+def _additive(allowed, dtype):
+    import torch
+
+    mask = torch.zeros(allowed.shape, dtype=dtype)
+    mask.masked_fill_(~allowed, torch.finfo(dtype).min)
+    return mask[:, None]

@@ -1,0 +1,57 @@
+"""`paw eval`: several models in one process, DIR:ADAPTER specs, and bad input as one line with exit 2."""
+
+from __future__ import annotations
+
+import argparse
+import json
+
+import pytest
+
+from paw.cli import eval as cli_eval
+from paw.cli import run_guarded
+
+
+def paw_eval(*argv: str) -> int:
+    parser = argparse.ArgumentParser(prog="paw")
+    cli_eval.register(parser.add_subparsers(dest="command", required=True))
+    args = parser.parse_args(["eval", *map(str, argv)])
+    return run_guarded(lambda: args.func(args))
+
+
+def test_several_models_one_directory_each(tiny_llama, tiny_qwen2, llama_lora, fixture_data, tmp_path, capsys):
+    code = paw_eval("--model", tiny_llama, "--model", f"{tiny_llama}:{llama_lora}", "--model", tiny_qwen2,
+                    "--dataset", "piqa", "--data-path", fixture_data["piqa"], "--out", tmp_path / "runs")
+    assert code == 0
+    names = sorted(p.name for p in (tmp_path / "runs").iterdir())
+    assert names == sorted([tiny_llama.name, f"{tiny_llama.name}+{llama_lora.name}", tiny_qwen2.name])
+    base = json.loads((tmp_path / "runs" / tiny_llama.name / "metrics.json").read_text())
+    adapted = json.loads((tmp_path / "runs" / f"{tiny_llama.name}+{llama_lora.name}" / "metrics.json").read_text())
+    assert (base["adapter"], adapted["adapter"]) == (None, llama_lora.name)
+    assert "acc" in capsys.readouterr().out
+
+
+def test_single_model_with_adapter_flag_writes_out_itself(tiny_llama, llama_lora, fixture_data, tmp_path):
+    code = paw_eval("--model", tiny_llama, "--adapter", llama_lora, "--dataset", "winogrande",
+                    "--data-path", fixture_data["winogrande"], "--prompt-style", "letter", "--out", tmp_path / "o")
+    assert code == 0
+    assert json.loads((tmp_path / "o" / "metrics.json").read_text())["prompt_style"] == "letter"
+
+
+@pytest.mark.parametrize(("extra", "message"), [
+    (["--dataset", "nope"], "not a known dataset"),
+    (["--dataset", "piqa", "--sample-ratio", "1.5"], "sample_ratio"),
+    (["--dataset", "piqa", "--max-samples", "0"], "max_samples"),
+])
+def test_bad_input_exit_2_one_line_no_output(tiny_llama, fixture_data, tmp_path, capsys, extra, message):
+    code = paw_eval("--model", tiny_llama, "--data-path", fixture_data["piqa"], *extra, "--out", tmp_path / "o")
+    err = capsys.readouterr().err
+    assert code == 2 and message in err and err.count("\n") == 1
+    assert not (tmp_path / "o").exists()
+
+
+def test_a_bad_second_model_stops_before_any_output(tiny_llama, tiny_qwen2, llama_lora, fixture_data, tmp_path,
+                                                     capsys):
+    code = paw_eval("--model", tiny_llama, "--model", f"{tiny_qwen2}:{llama_lora}", "--dataset", "piqa",
+                    "--data-path", fixture_data["piqa"], "--out", tmp_path / "runs")
+    assert code == 2 and "made for another base" in capsys.readouterr().err
+    assert not (tmp_path / "runs").exists()
