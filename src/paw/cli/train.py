@@ -69,7 +69,13 @@ def _train(args: argparse.Namespace) -> int:
     params = params_for_cli(args)
     model_dir = resolve_model_dir(args.model, params.profile.models_dir)
     out = Path(args.out)
-    metrics = train_from_params(params, model_dir, out / "adapter", out, out / "checkpoints")
+    created = not out.exists()
+    try:
+        metrics = train_from_params(params, model_dir, out / "adapter", out, out / "checkpoints")
+    except BaseException:
+        if created and out.is_dir() and not any(out.iterdir()):
+            out.rmdir()  # a failed first run leaves no output directory behind
+        raise
     if os.environ.get("LOCAL_RANK", "0") == "0":  # the other processes of a multi-device run stay quiet
         loss = metrics["final_train_loss"]
         print(f"wrote {out / 'adapter'} ({metrics['steps']} steps, final loss {'-' if loss is None else f'{loss:.4f}'})")

@@ -12,6 +12,7 @@ import dataclasses
 import hashlib
 import json
 import logging
+import shutil
 import sys
 import time
 import warnings
@@ -109,6 +110,7 @@ def _fit_and_save(
         peft_model, setup.lr, train.weight_decay, round(train.warmup_ratio * setup.max_steps), setup.max_steps,
         train.schedule, setup.seed, fingerprint,
     )  # fmt: skip
+    started_fresh = not checkpoint_dir.exists()
     resume_from = _resumable_checkpoint(checkpoint_dir, fingerprint)
     has_val = bool(val_sequences)
 
@@ -135,7 +137,8 @@ def _fit_and_save(
         check_val_every_n_epoch=None,
         limit_val_batches=None if has_val else 0,
         num_sanity_val_steps=0,
-        logger=make_loggers(report_dir, setup.tracking.swanlab.mode, setup.tracking.swanlab.project, bool(resume_from)),
+        # Logs are staged beside the checkpoints (they resume together) and copied to report_dir only on success.
+        logger=make_loggers(checkpoint_dir, setup.tracking.swanlab.mode, setup.tracking.swanlab.project, bool(resume_from)),
         callbacks=callbacks,
         enable_checkpointing=False,  # StepCheckpoint writes last.ckpt itself, atomically
         enable_progress_bar=tty,
@@ -157,7 +160,12 @@ def _fit_and_save(
         print(f"lora.target_modules: {', '.join(targets.missing)} not in this model — trained only "
               f"{', '.join(targets.present)}", flush=True)  # fmt: skip
     started = time.perf_counter()
-    trainer.fit(module, train_loader, val_loader if has_val else None, ckpt_path=resume_from, weights_only=True)
+    try:
+        trainer.fit(module, train_loader, val_loader if has_val else None, ckpt_path=resume_from, weights_only=True)
+    except BaseException:
+        if started_fresh and not (checkpoint_dir / "last.ckpt").exists():
+            remove_path(checkpoint_dir)  # nothing to resume from: leave no trace of this run
+        raise
     seconds = time.perf_counter() - started
     if trainer.global_step < setup.max_steps:
         raise PawError(
@@ -174,6 +182,8 @@ def _fit_and_save(
             from paw.models import normalize_adapter_config
 
             normalize_adapter_config(tmp, base_model_name)
+        with atomic_dir(report_dir / "dvclive") as tmp:
+            shutil.copytree(checkpoint_dir / "dvclive", tmp, dirs_exist_ok=True)
         write_json(report_dir / "metrics.json", metrics)
     del state, trainer, module, peft_model
     release_memory()
