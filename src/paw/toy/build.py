@@ -1,9 +1,10 @@
 """Build the toy world: data (questions + corpus + tokenizer) and the four toy bases, deterministically.
 
-`build_world` does everything and writes `<data_dir>/world.json` (sizes, seconds, each base's cloze accuracy).
+`build_world` does everything and writes `<data_dir>/world.json` (sizes, each base's cloze accuracy) and returns
+the same summary with the seconds each step took.
 The finer steps can also run as separate pipeline stages: `build_corpus` first, then `build_base("source")`,
 then the others (`sibling` and `grown` start from the saved source; `independent` needs only the corpus).
-Every output is written atomically; the same seed gives byte-identical files (world.json's seconds aside).
+Every output is written atomically; the same seed gives byte-identical files.
 """
 
 from __future__ import annotations
@@ -172,8 +173,15 @@ def build_world(toy: ToyParams, models_dir: str | Path = "models", data_dir: str
         summary["bases"][model_name(base)] = info
         print(f"{model_name(base)}: {info}")
     summary["seconds"] = round(time.perf_counter() - start, 1)
-    write_json(Path(data_dir) / "world.json", summary)
+    # world.json is part of the data (a DVC output others depend on): keep it byte-stable, without timings.
+    write_json(Path(data_dir) / "world.json", _without_timings(summary))
     return summary
+
+
+def _without_timings(value):
+    if isinstance(value, dict):
+        return {k: _without_timings(v) for k, v in value.items() if k != "seconds"}
+    return value
 
 
 def read_world_summary(data_dir: str | Path = "data/toy") -> dict:
