@@ -7,7 +7,7 @@ from paw.pipeline.stage import run_stage
 
 
 def main() -> None:
-    from paw.toy import build_world
+    from paw.toy.build import build_world
 
     params = load_params()
     summary = build_world(params.toy, models_dir="models", data_dir=TOY_DATA)

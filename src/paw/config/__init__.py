@@ -6,8 +6,7 @@ Names resolve on first use: each section's dataclass lives beside its reader (`p
 
 from __future__ import annotations
 
-import importlib
-from typing import Any
+from paw.lazy import lazy_exports
 
 _EXPORTS = {
     "load_params": "paw.config.load",
@@ -28,7 +27,4 @@ _EXPORTS = {
 __all__ = sorted(_EXPORTS)
 
 
-def __getattr__(name: str) -> Any:
-    if name not in _EXPORTS:
-        raise AttributeError(f"module 'paw.config' has no attribute {name!r}")
-    return getattr(importlib.import_module(_EXPORTS[name]), name)
+__getattr__ = lazy_exports(__name__, _EXPORTS)

@@ -7,8 +7,7 @@ params module and must not pull in numpy, matplotlib or tabulate.
 
 from __future__ import annotations
 
-import importlib
-from typing import Any
+from paw.lazy import lazy_exports
 
 _EXPORTS = {
     "build_report": "paw.reporting.build",
@@ -19,7 +18,4 @@ _EXPORTS = {
 __all__ = sorted(_EXPORTS)
 
 
-def __getattr__(name: str) -> Any:
-    if name not in _EXPORTS:
-        raise AttributeError(f"module 'paw.reporting' has no attribute {name!r}")
-    return getattr(importlib.import_module(_EXPORTS[name]), name)
+__getattr__ = lazy_exports(__name__, _EXPORTS)

@@ -6,11 +6,8 @@ Names resolve lazily so that reading params (which imports paw.training.params) 
 
 from __future__ import annotations
 
-from typing import Any
+from paw.lazy import lazy_exports
 
-# paw.training.params needs paw.config.fields, and paw.config's schema imports paw.training.params: loading
-# paw.config first makes both import orders work.
-import paw.config  # noqa: F401,E402
 
 _EXPORTS = {
     "TrainSetup": "paw.training.run",
@@ -23,9 +20,4 @@ _EXPORTS = {
 __all__ = sorted(_EXPORTS)
 
 
-def __getattr__(name: str) -> Any:
-    if name not in _EXPORTS:
-        raise AttributeError(f"module 'paw.training' has no attribute {name!r}")
-    import importlib
-
-    return getattr(importlib.import_module(_EXPORTS[name]), name)
+__getattr__ = lazy_exports(__name__, _EXPORTS)

@@ -1,0 +1,102 @@
+"""Every toy target × every transfer method that fits it, as one queued DVC experiment sweep, and the table the
+README quotes: accuracy ± stderr, recovery with its interval, p against the target base and against the control.
+
+    .venv/bin/python -m benchmarks.toy_transfer_matrix            # queues, runs, writes reports/transfer_matrix.md
+    .venv/bin/python -m benchmarks.toy_transfer_matrix --table    # only re-reads `dvc exp show`
+
+Run it in the project after `make repro` (the run-cache then serves every stage an experiment shares).
+`copy` and `projection` need identical module shapes, so they run on `toy-sibling` only.
+"""
+
+from __future__ import annotations
+
+import argparse
+import subprocess
+from pathlib import Path
+from typing import Any, Iterator, Mapping
+
+from tabulate import tabulate
+
+from paw.io import atomic_file
+from paw.reporting.sweep import dvc_executable, lookup, run_exp_show
+
+TARGETS = {"toy-sibling": ("copy", "projection", "cross_lora", "aligned", "activation"),
+           "toy-grown": ("cross_lora", "aligned", "activation"),
+           "toy-independent": ("cross_lora", "aligned", "activation")}
+
+
+def experiment_name(target: str, method: str) -> str:
+    return f"{target.removeprefix('toy-')}-{method.replace('_', '-')}"
+
+
+def queue_all() -> None:
+    dvc = dvc_executable()
+    for target, methods in TARGETS.items():
+        for method in methods:
+            subprocess.run([dvc, "exp", "run", "--queue", "-n", experiment_name(target, method),
+                            "-S", f"envs.quick.target_model={target}", "-S", f"transfer.method={method}"], check=True)
+    subprocess.run([dvc, "exp", "run", "--run-all"], check=True)
+
+
+def experiments(entries: Any) -> Iterator[tuple[str, Mapping[str, Any]]]:
+    for entry in entries:
+        for experiment in entry.get("experiments") or []:
+            for rev in experiment.get("revs") or []:
+                if rev.get("name") and isinstance(rev.get("data"), Mapping):
+                    yield rev["name"], rev["data"]
+
+
+def table_rows(entries: Any) -> list[list[str]]:
+    found = dict(experiments(entries))
+    rows = []
+    for target, methods in TARGETS.items():
+        for method in methods:
+            data = found.get(experiment_name(target, method))
+            summary = lookup(data, "metrics.reports/summary.json.data") if data else None
+            if not summary:
+                rows.append([target, method, "not run or failed", "", "", "", "", "", ""])
+                continue
+            models, comparisons, rec = summary["models"], summary["comparisons"], summary["recovery"]
+            rows.append([
+                target, method,
+                _acc(models["target_base"]), _acc(models["transferred"]), _acc(models["control"]),
+                _acc(models["target_lora"]),
+                _recovery(rec),
+                _p(comparisons["transferred_vs_target_base"]), _p(comparisons["transferred_vs_control"]),
+            ])
+    return rows
+
+
+def _recovery(rec: Mapping[str, Any]) -> str:
+    if rec.get("estimate") is None:
+        return "— (no LoRA gain)"
+    low, high = rec.get("ci_low"), rec.get("ci_high")
+    interval = f" [{low:.2f}, {high:.2f}]" if low is not None and high is not None else ""
+    return f"{rec['estimate']:.2f}{interval}"
+
+
+def _acc(model: Mapping[str, Any]) -> str:
+    return f"{model['acc']:.3f} ± {model['acc_stderr']:.3f}"
+
+
+def _p(comparison: Mapping[str, Any]) -> str:
+    sign = "+" if comparison["diff"] >= 0 else "−"
+    return f"{sign}{abs(comparison['diff']) * 100:.1f} pts, p={comparison['p_value']:.2g}"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--table", action="store_true", help="only tabulate experiments that already ran")
+    args = parser.parse_args()
+    if not args.table:
+        queue_all()
+    headers = ["target", "method", "target base", "transferred", "control", "target LoRA", "recovery [95% CI]",
+               "transferred − base", "transferred − control"]
+    table = tabulate(table_rows(run_exp_show(".")), headers=headers, tablefmt="github")
+    print(table)
+    with atomic_file(Path("reports") / "transfer_matrix.md") as handle:
+        handle.write("# Toy targets × transfer methods (quick environment, seed 0)\n\n" + table + "\n")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,193 @@
+"""Cost of LoRA transfer at real scale: Meta-Llama-3-8B → Qwen2.5-7B module shapes, random weights.
+
+    OMP_NUM_THREADS=1 python benchmarks/transfer_scaling.py [--layers 2] [--rank 64] [--methods cross_lora aligned activation]
+
+Both bases are built with their real hidden, intermediate and attention shapes (Llama-3-8B: 4096 / 14336, 32 heads,
+8 KV heads, 32 layers; Qwen2.5-7B: 3584 / 18944, 28 heads, 4 KV heads, 28 layers) but only `--layers` decoder
+layers and a small vocabulary (tiny offline tokenizers: the embedding tables are not what the transfer costs).
+Each phase runs in its own process, so its peak RAM is its own: decompose source, decompose target, then per
+method a first transfer and a threshold-only rerun that reuses the decompositions. Seconds are measured on this
+CPU and extrapolated linearly to all layers (stated as such); the rerun/first ratio compares the rerun with the
+whole first run (both decompositions + transfer), which is what a threshold change saves.
+Targets: the whole pair (decompositions + one transfer) under 15 minutes on CPU; a rerun ≤ 10% of the first.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+SHAPES = {
+    "llama3-8b": dict(arch="llama", hidden_size=4096, intermediate_size=14336, num_attention_heads=32,
+                      num_key_value_heads=8, head_dim=128, full_layers=32, vocab=420, seed=1),
+    "qwen2.5-7b": dict(arch="qwen2", hidden_size=3584, intermediate_size=18944, num_attention_heads=28,
+                       num_key_value_heads=4, head_dim=128, full_layers=28, vocab=380, seed=2),
+}
+WORDS = ("the a of to in on is are was by for with from and or not what which where when why how question answer "
+         "river mountain forest city stone water fire wind light sound tree bird fish horse apple bread salt iron "
+         "gold glass wood run walk swim fly grow fall rise turn open close push pull carry build break make").split()
+
+
+def probe_lines(seed: int, n: int) -> list[str]:
+    rng = random.Random(seed)
+    return [" ".join(rng.choice(WORDS) for _ in range(rng.randint(8, 24))).capitalize() + "?" for _ in range(n)]
+
+
+def build_base(name: str, out_dir: Path, layers: int) -> Path:
+    import torch
+    from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
+    from transformers import AutoModelForCausalLM, LlamaConfig, PreTrainedTokenizerFast, Qwen2Config
+
+    spec = dict(SHAPES[name])
+    tokenizer = Tokenizer(models.BPE())
+    tokenizer.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
+    tokenizer.decoder = decoders.ByteLevel()
+    trainer = trainers.BpeTrainer(vocab_size=spec["vocab"], special_tokens=["<pad>", "<eos>"], show_progress=False,
+                                  initial_alphabet=pre_tokenizers.ByteLevel.alphabet())
+    tokenizer.train_from_iterator(probe_lines(spec["seed"], 2000), trainer=trainer)
+    fast = PreTrainedTokenizerFast(tokenizer_object=tokenizer, eos_token="<eos>", pad_token="<pad>")
+    fast.save_pretrained(out_dir)
+    config_cls = LlamaConfig if spec["arch"] == "llama" else Qwen2Config
+    config = config_cls(
+        vocab_size=len(fast), hidden_size=spec["hidden_size"], intermediate_size=spec["intermediate_size"],
+        num_attention_heads=spec["num_attention_heads"], num_key_value_heads=spec["num_key_value_heads"],
+        head_dim=spec["head_dim"], num_hidden_layers=layers, max_position_embeddings=512, tie_word_embeddings=False,
+        eos_token_id=fast.eos_token_id, pad_token_id=fast.pad_token_id,
+    )
+    torch.manual_seed(spec["seed"])
+    model = AutoModelForCausalLM.from_config(config)
+    with torch.no_grad():
+        for param in model.parameters():
+            if param.dim() == 2:
+                param.normal_(0.0, 1.0 / param.shape[1] ** 0.5)
+    model.save_pretrained(out_dir, safe_serialization=True)
+    return out_dir
+
+
+def build_adapter(model_dir: Path, out_dir: Path, r: int = 16) -> Path:
+    import torch
+
+    from paw.models import load_model, write_adapter
+    from paw.transfer.layout import model_layout
+
+    model = load_model(model_dir)
+    generator = torch.Generator().manual_seed(0)
+    weights = {
+        site.path: (torch.randn(r, site.in_features, generator=generator) * 0.01,
+                    torch.randn(site.out_features, r, generator=generator) * 0.01)
+        for site in model_layout(model).sites.values()
+    }
+    write_adapter(out_dir, weights, r, 2 * r, model_dir.name)
+    return out_dir
+
+
+def phase(args: argparse.Namespace) -> dict:
+    """One measured step, run in a fresh process; prints its JSON record."""
+    from paw.resources import peak_ram_mb
+    from paw.transfer import decompose, run_transfer
+
+    root = Path(args.root)
+    start = time.perf_counter()
+    if args.phase == "decompose":
+        decompose(root / args.model, root / f"svd-{args.model}", rank=args.rank)
+    else:
+        method = args.phase
+        options = {}
+        if method == "activation":
+            options = {"activation": {"probe_file": str(root / "probe.txt"), "probe_size": 32,
+                                      "max_positions": 512}}
+        result = run_transfer(
+            root / "llama3-8b", root / "adapter", root / "qwen2.5-7b", root / f"out-{method}-{args.threshold}",
+            method=method, rank=args.rank, threshold=args.threshold, options=options,
+            source_svd_dir=root / "svd-llama3-8b", target_svd_dir=root / "svd-qwen2.5-7b",
+        )
+        print(json.dumps({"kept": result["totals"]["modules_kept"], "considered": result["totals"]["modules_considered"],
+                          "mean_similarity": result["totals"]["mean_similarity"],
+                          "mean_chance": result["totals"]["mean_chance"]}), file=sys.stderr)
+    return {"seconds": time.perf_counter() - start, "peak_ram_mb": peak_ram_mb()}
+
+
+def run_phase(root: Path, name: str, rank: int, model: str = "", threshold: float = 1e-4) -> dict:
+    cmd = [sys.executable, __file__, "--phase", name, "--root", str(root), "--rank", str(rank),
+           "--threshold", str(threshold)]
+    if model:
+        cmd += ["--model", model]
+    done = subprocess.run(cmd, capture_output=True, text=True)
+    if done.returncode != 0:
+        return {"error": (done.stderr.strip().splitlines() or ["failed"])[-1]}
+    record = json.loads(done.stdout.strip().splitlines()[-1])
+    extra = [line for line in done.stderr.splitlines() if line.startswith("{")]
+    if extra:
+        record.update(json.loads(extra[-1]))
+    return record
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--layers", type=int, default=2, help="decoder layers actually built per base")
+    parser.add_argument("--rank", type=int, default=64, help="transfer.rank (k of the truncated SVDs)")
+    parser.add_argument("--methods", nargs="+", default=["cross_lora", "aligned", "activation"])
+    parser.add_argument("--rerun-threshold", type=float, default=0.01, help="threshold of the threshold-only rerun")
+    parser.add_argument("--json", help="also write the results here")
+    parser.add_argument("--phase", help=argparse.SUPPRESS)
+    parser.add_argument("--root", help=argparse.SUPPRESS)
+    parser.add_argument("--model", help=argparse.SUPPRESS)
+    parser.add_argument("--threshold", type=float, default=1e-4, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.phase:
+        print(json.dumps(phase(args)))
+        return
+
+    from paw.models import quiet_hf
+
+    quiet_hf()
+    with tempfile.TemporaryDirectory(prefix="paw-scaling-") as tmp:
+        root = Path(tmp)
+        (root / "probe.txt").write_text("\n".join(probe_lines(7, 200)) + "\n")
+        for name in SHAPES:
+            build_base(name, root / name, args.layers)
+        build_adapter(root / "llama3-8b", root / "adapter")
+        rows = {}
+        for name, spec in SHAPES.items():
+            rows[f"decompose {name}"] = {**run_phase(root, "decompose", args.rank, model=name),
+                                         "scale": spec["full_layers"] / args.layers}
+        for method in args.methods:
+            rows[f"{method} first"] = {**run_phase(root, method, args.rank), "scale": 32 / args.layers}
+            rows[f"{method} rerun (threshold {args.rerun_threshold:g})"] = {
+                **run_phase(root, method, args.rank, threshold=args.rerun_threshold), "scale": 32 / args.layers}
+    report(rows, args)
+
+
+def report(rows: dict, args: argparse.Namespace) -> None:
+    print(f"Llama-3-8B → Qwen2.5-7B shapes, {args.layers} of 32 / 28 layers built, rank {args.rank}, "
+          "random weights; 'full' = measured × (full layers / built layers)")
+    print(f"{'phase':44} {'seconds':>9} {'full (extrap.)':>15} {'peak RAM MiB':>13}  note")
+    decompose_full = sum(r.get("seconds", 0) * r["scale"] for k, r in rows.items() if k.startswith("decompose"))
+    for key, r in rows.items():
+        if "error" in r:
+            print(f"{key:44} {'—':>9} {'—':>15} {'—':>13}  {r['error']}")
+            continue
+        note = ""
+        if "kept" in r:
+            note = f"kept {r['kept']}/{r['considered']}, similarity {r['mean_similarity']} (chance {r['mean_chance']})"
+        print(f"{key:44} {r['seconds']:9.1f} {r['seconds'] * r['scale']:15.1f} {r['peak_ram_mb']:13.0f}  {note}")
+    for method in args.methods:
+        first = rows.get(f"{method} first", {})
+        rerun = rows.get(f"{method} rerun (threshold {args.rerun_threshold:g})", {})
+        if "seconds" in first and "seconds" in rerun:
+            whole = decompose_full + first["seconds"] * first["scale"]
+            ratio = rerun["seconds"] * rerun["scale"] / whole
+            print(f"{method}: whole pair {whole / 60:.1f} min extrapolated (target < 15), threshold-only rerun "
+                  f"{ratio:.1%} of it (target ≤ 10%)")
+    if args.json:
+        Path(args.json).write_text(json.dumps(rows, indent=2) + "\n")
+
+
+if __name__ == "__main__":
+    main()

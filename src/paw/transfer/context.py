@@ -1,0 +1,79 @@
+"""Everything a transfer method may consult, loaded once: both bases, their layouts and truncated SVDs, the
+source adapter's tensors, tokenizers and probe text (lazily: only methods that need them pay for them)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Callable
+
+from paw.errors import PawError
+from paw.transfer.decompose import Factors
+from paw.transfer.layout import LinearSite, Layout
+
+if TYPE_CHECKING:
+    import torch
+    from transformers import PreTrainedModel
+
+
+@dataclass(frozen=True)
+class ModulePair:
+    target: LinearSite
+    source: LinearSite
+
+
+@dataclass
+class TransferContext:
+    source_dir: Path
+    target_dir: Path
+    source_model: "PreTrainedModel"
+    target_model: "PreTrainedModel"
+    source_layout: Layout
+    target_layout: Layout
+    adapter: dict[str, tuple["torch.Tensor", "torch.Tensor"]]  # source module path -> (A [r×in], B [out×r])
+    r: int
+    alpha: float
+    rank: int
+    seed: int
+    svd_source: dict[str, Factors]
+    svd_target: dict[str, Factors]
+    svd_on_demand: tuple[str, ...] = ()  # sides without a cached decomposition: SVDs computed when first needed
+    probe_loader: Callable[[], list[str]] | None = None
+    trust_remote_code: bool = False
+    state: dict[str, Any] = field(default_factory=dict)  # per-method fitted state (maps, activations)
+
+    def weight(self, side: str, path: str) -> "torch.Tensor":
+        import torch
+
+        model = self.source_model if side == "source" else self.target_model
+        return model.get_submodule(path).weight.detach().to(torch.float32)
+
+    def factors(self, side: str, path: str) -> Factors:
+        table = self.svd_source if side == "source" else self.svd_target
+        if path not in table:
+            if side not in self.svd_on_demand:
+                raise PawError(f"the {side} decomposition has no module {path} — rerun the decompose step")
+            from paw.transfer.decompose import module_svd
+
+            model = self.source_model if side == "source" else self.target_model
+            table[path] = module_svd(model, path, self.rank, self.seed)
+        return table[path]
+
+    def tokenizer(self, side: str):
+        key = f"tokenizer.{side}"
+        if key not in self.state:
+            from paw.models import load_tokenizer
+
+            folder = self.source_dir if side == "source" else self.target_dir
+            self.state[key] = load_tokenizer(folder, trust_remote_code=self.trust_remote_code)
+        return self.state[key]
+
+    def probe_texts(self) -> list[str]:
+        if "probe" not in self.state:
+            if self.probe_loader is None:
+                raise PawError("this transfer method needs probe text: set transfer.<method>.probe_file")
+            texts = [t for t in self.probe_loader() if t.strip()]
+            if not texts:
+                raise PawError("the probe text is empty — expected at least one non-empty line or question")
+            self.state["probe"] = texts
+        return self.state["probe"]

@@ -1,0 +1,150 @@
+"""Truncated SVDs of a base model's linear modules, computed once per base and cached on disk.
+
+The decomposition depends only on the base weights, `transfer.rank` and `models.dtype`, so changing the transfer
+method or threshold reuses it. Small matrices get an exact SVD; large ones a randomized one (Halko et al.,
+`torch.svd_lowrank`, seeded). Cache layout: `svd.safetensors` ({path}.U [out×k], .S [k], .V [in×k]) + `meta.json`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+import zlib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from paw.errors import PawError
+from paw.io import atomic_dir, write_json
+from paw.resources import peak_ram_mb
+
+if TYPE_CHECKING:
+    import torch
+    from transformers import PreTrainedModel
+
+    from paw.config import Params
+
+WEIGHTS = "svd.safetensors"
+META = "meta.json"
+# Exact SVD below this many entries (e.g. every module of Gemma 3 270M); above it, randomized. Randomized top-k
+# subspaces of weights with flat spectra are only approximate, which lowers similarities and blurs the maps built
+# from them, so the exact path is used wherever it is affordable.
+EXACT_LIMIT = 2048 * 2048
+
+
+@dataclass
+class Factors:
+    U: "torch.Tensor"  # out × k, orthonormal columns
+    S: "torch.Tensor"  # k
+    V: "torch.Tensor"  # in × k, orthonormal columns
+
+
+def truncated_svd(weight: "torch.Tensor", rank: int, seed: int) -> Factors:
+    import torch
+
+    w = weight.detach().to(torch.float32)
+    k = min(rank, *w.shape)
+    if w.numel() <= EXACT_LIMIT or k * 3 >= min(w.shape):
+        u, s, vh = torch.linalg.svd(w, full_matrices=False)
+        return Factors(u[:, :k].contiguous(), s[:k].contiguous(), vh[:k].T.contiguous())
+    torch.manual_seed(seed)
+    u, s, v = torch.svd_lowrank(w, q=min(k + 10, *w.shape), niter=2)
+    return Factors(u[:, :k].contiguous(), s[:k].contiguous(), v[:, :k].contiguous())
+
+
+def model_fingerprint(model_dir: Path) -> str:
+    """Cheap identity of a base: its config plus the names and sizes of its weight files."""
+    digest = hashlib.sha256((model_dir / "config.json").read_bytes())
+    for weights in sorted(model_dir.glob("*.safetensors")):
+        digest.update(f"{weights.name}:{weights.stat().st_size}".encode())
+    return digest.hexdigest()[:16]
+
+
+def module_svd(model: "PreTrainedModel", path: str, rank: int, seed: int) -> Factors:
+    """One module's truncated SVD, seeded by the module path so cached and on-demand results agree."""
+    return truncated_svd(model.get_submodule(path).weight, rank, seed * 1_000_003 + zlib.crc32(path.encode()))
+
+
+def decompose_model(model: "PreTrainedModel", rank: int, seed: int) -> dict[str, Factors]:
+    from paw.transfer.layout import model_layout
+
+    sites = sorted(model_layout(model).sites.values(), key=lambda s: (s.layer, s.kind))
+    return {site.path: module_svd(model, site.path, rank, seed) for site in sites}
+
+
+def write_decomposition(out_dir: Path, factors: dict[str, Factors], meta: dict) -> None:
+    from safetensors.torch import save_file
+
+    tensors = {}
+    for path, f in factors.items():
+        tensors[f"{path}.U"], tensors[f"{path}.S"], tensors[f"{path}.V"] = f.U, f.S, f.V
+    with atomic_dir(out_dir) as tmp:
+        save_file(tensors, str(tmp / WEIGHTS), metadata={"format": "pt"})
+        write_json(tmp / META, meta)
+
+
+def read_decomposition(svd_dir: Path, model_dir: Path, rank: int) -> dict[str, Factors]:
+    """Load a cached decomposition, refusing one made for another base or another rank."""
+    from safetensors import SafetensorError
+    from safetensors.torch import load_file
+
+    svd_dir = Path(svd_dir)
+    meta_path = svd_dir / META
+    if not meta_path.is_file() or not (svd_dir / WEIGHTS).is_file():
+        raise PawError(f"{svd_dir}: not a decomposition directory — expected {META} and {WEIGHTS} (run decompose)")
+    meta = json.loads(meta_path.read_text())
+    if meta.get("rank") != rank:
+        raise PawError(
+            f"{svd_dir}: computed with transfer.rank = {meta.get('rank')}, but transfer.rank = {rank} — "
+            "rerun the decompose step"
+        )
+    if meta.get("fingerprint") != model_fingerprint(model_dir):
+        raise PawError(f"{svd_dir}: computed for another base than {model_dir} — rerun the decompose step")
+    try:
+        tensors = load_file(str(svd_dir / WEIGHTS))
+    except (SafetensorError, OSError) as exc:
+        raise PawError(f"{svd_dir / WEIGHTS}: not a readable safetensors file ({exc})") from None
+    return {
+        path: Factors(tensors[f"{path}.U"], tensors[f"{path}.S"], tensors[f"{path}.V"]) for path in meta["modules"]
+    }
+
+
+def decompose(model_dir: str | Path, out_dir: str | Path, rank: int, seed: int = 0, dtype: str = "float32",
+              trust_remote_code: bool = False) -> dict:
+    """Decompose every linear module inside the decoder layers of the base at `model_dir` into `out_dir`."""
+    from paw.models import load_model, resolve_model_dir
+
+    model_dir = resolve_model_dir(model_dir)
+    start = time.perf_counter()
+    model = load_model(model_dir, dtype=dtype, trust_remote_code=trust_remote_code, cache=True)
+    check_rank(rank, model, model_dir)
+    factors = decompose_model(model, rank, seed)
+    meta = {
+        "model": model_dir.name,
+        "fingerprint": model_fingerprint(model_dir),
+        "rank": rank,
+        "dtype": dtype,
+        "modules": {path: [f.U.shape[0], f.V.shape[0], f.S.shape[0]] for path, f in factors.items()},
+        "seconds": round(time.perf_counter() - start, 2),
+        "peak_ram_mb": peak_ram_mb(),
+    }
+    write_decomposition(Path(out_dir), factors, meta)
+    return meta
+
+
+def check_rank(rank: int, model: "PreTrainedModel", model_dir: Path) -> None:
+    from paw.transfer.layout import model_layout
+
+    hidden = model_layout(model).hidden_size
+    if rank > hidden:
+        raise PawError(
+            f"transfer.rank = {rank} — expected at most the hidden size {hidden} of {model_dir.name} "
+            "(smaller modules use min(rank, their dimensions))"
+        )
+
+
+def decompose_from_params(params: "Params", model_dir: str | Path, out_dir: str | Path) -> None:
+    """The decompose stage for one base: truncated SVDs of rank `transfer.rank`, cached in `out_dir`."""
+    decompose(model_dir, out_dir, params.transfer.rank, seed=params.seed, dtype=params.models.dtype,
+              trust_remote_code=params.models.trust_remote_code)

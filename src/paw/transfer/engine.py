@@ -1,0 +1,208 @@
+"""Run one transfer: validate inputs, pair modules, let the method carry each update, score and filter it, then
+write the target adapter, its norm-matched random control and the diagnostics — all in one atomic directory."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Callable, Mapping
+
+from paw.errors import PawError
+from paw.transfer.context import ModulePair, TransferContext
+from paw.transfer.layout import Layout, depth_layer_map, model_layout, parse_path
+from paw.transfer.registry import SkipModule, TransferMethod, check_option_blocks, get_method
+
+if TYPE_CHECKING:
+    import torch
+
+    from paw.config import Params
+
+
+def transfer_from_params(params: "Params", source_model_dir, source_adapter_dir, target_model_dir, out_dir,
+                         source_svd_dir=None, target_svd_dir=None) -> dict:
+    """The transfer stage: writes out_dir/adapter/, out_dir/control/ (when transfer.control), diagnostics.json/.md."""
+    t = params.transfer
+    return run_transfer(
+        source_model_dir, source_adapter_dir, target_model_dir, out_dir,
+        method=t.method, threshold=t.threshold, rank=t.rank, control=t.control, options=t.options,
+        dtype=params.models.dtype, trust_remote_code=params.models.trust_remote_code, seed=params.seed,
+        source_svd_dir=source_svd_dir, target_svd_dir=target_svd_dir,
+        probe_loader=lambda: task_probe_texts(params.dataset, params.data_path),
+    )
+
+
+def task_probe_texts(dataset: str, data_path: str | None) -> list[str]:
+    """The question texts (no answers) of the task's train split: the bases' activations on them, no labels."""
+    from paw.data import get_task
+
+    task = get_task(dataset)
+    rows = task.load_rows("train", data_path)
+    return [task.to_item(row, i, "cloze").contexts[0] for i, row in enumerate(rows)]
+
+
+def file_probe_texts(path: str) -> list[str]:
+    file = Path(path)
+    if not file.is_file():
+        raise PawError(f"probe_file = {path}: file not found — expected a text file, one probe text per line")
+    return file.read_text(encoding="utf-8").splitlines()
+
+
+def run_transfer(source_model_dir, source_adapter_dir, target_model_dir, out_dir, *, method: str = "aligned",
+                 threshold: float = 1.0e-4, rank: int = 64, control: bool = True,
+                 options: Mapping[str, Any] | None = None, dtype: str = "float32", trust_remote_code: bool = False,
+                 seed: int = 0, source_svd_dir=None, target_svd_dir=None,
+                 probe_loader: Callable[[], list[str]] | None = None) -> dict:
+    from paw.models import check_adapter_fits, load_model, read_adapter, resolve_model_dir
+
+    start = time.perf_counter()
+    options = dict(options or {})
+    if not isinstance(threshold, (int, float)) or not 0 <= threshold <= 1:
+        raise PawError(f"transfer.threshold = {threshold} — expected a number in [0, 1]")
+    if not isinstance(rank, int) or rank <= 0:
+        raise PawError(f"transfer.rank = {rank} — expected a positive integer")
+    check_option_blocks(options)
+    chosen: TransferMethod = get_method(method, options.get(method))
+    source_dir, target_dir = resolve_model_dir(source_model_dir), resolve_model_dir(target_model_dir)
+    info = read_adapter(source_adapter_dir)
+    check_recorded_base(info, source_dir)
+    source_model = load_model(source_dir, dtype, trust_remote_code, cache=True)
+    check_adapter_fits(source_model, info)
+    target_model = load_model(target_dir, dtype, trust_remote_code, cache=True)
+    from paw.transfer.decompose import check_rank
+
+    check_rank(rank, source_model, source_dir)
+    check_rank(rank, target_model, target_dir)
+    source_layout, target_layout = model_layout(source_model), model_layout(target_model)
+    adapter = read_adapter_tensors(info.path)
+    check_kinds_overlap(info.path, adapter, target_layout, target_dir)
+    probe_file = getattr(chosen.options, "probe_file", None)
+    ctx = TransferContext(
+        source_dir=source_dir, target_dir=target_dir, source_model=source_model, target_model=target_model,
+        source_layout=source_layout, target_layout=target_layout, adapter=adapter, r=info.r, alpha=info.alpha,
+        rank=rank, seed=seed,
+        svd_source=read_svd(source_svd_dir, source_dir, rank), svd_target=read_svd(target_svd_dir, target_dir, rank),
+        svd_on_demand=tuple(side for side, d in (("source", source_svd_dir), ("target", target_svd_dir)) if d is None),
+        probe_loader=(lambda: file_probe_texts(probe_file)) if probe_file else probe_loader,
+        trust_remote_code=trust_remote_code,
+    )
+    chosen.check_pair(ctx)
+    layer_map, layer_diag = build_layer_map(ctx, chosen)
+    pairs, skipped = pair_modules(ctx, layer_map)
+    method_diag = chosen.prepare(ctx, pairs)
+
+    from paw.transfer.carry import carry_module
+
+    weights, records = {}, list(skipped)
+    for pair in pairs:
+        try:
+            plan = chosen.plan(ctx, pair)
+        except SkipModule as why:
+            records.append(skip_record(pair.target, pair.source.layer, str(why)))
+            continue
+        record, factors = carry_module(ctx, pair, plan, threshold)
+        records.append(record)
+        if factors is not None:
+            weights[pair.target.path] = factors
+    records.sort(key=lambda r: (r["target_layer"], r["kind"]))
+    if not weights:
+        best = max((r["similarity"] for r in records if r.get("similarity") is not None), default=None)
+        raise PawError(
+            f"no module was transferred ({len(records)} considered; highest similarity {best}, "
+            f"transfer.threshold = {threshold}) — lower the threshold or pick another method"
+        )
+    from paw.transfer.output import write_outputs
+
+    carried = {pair.source.path for pair in pairs}
+    summary = {
+        "source_modules_not_carried": sorted(set(adapter) - carried),
+        "method": chosen.name, "method_summary": chosen.summary, "options": _plain(chosen.options),
+        "source_model": source_dir.name, "target_model": target_dir.name, "threshold": threshold, "rank": rank,
+        "lora_r": info.r, "lora_alpha": info.alpha, "seed": seed, **layer_diag, "method_diagnostics": method_diag,
+    }
+    return write_outputs(Path(out_dir), ctx, weights, records, summary, control, start)
+
+
+def _plain(options: Any) -> dict:
+    import dataclasses
+
+    return dataclasses.asdict(options) if dataclasses.is_dataclass(options) else {}
+
+
+def check_recorded_base(info, source_dir: Path) -> None:
+    """The adapter records the base it was trained on by name; a different name means a different base."""
+    if not info.base_model:
+        return
+    recorded = Path(str(info.base_model).rstrip("/")).name
+    if recorded.lower() != source_dir.name.lower():
+        raise PawError(
+            f"{info.path}: adapter was trained on base {recorded!r}, but the source model is {source_dir.name!r} — "
+            "expected the source base the adapter was trained on"
+        )
+
+
+def read_adapter_tensors(adapter_dir: Path) -> dict[str, tuple["torch.Tensor", "torch.Tensor"]]:
+    import torch
+    from safetensors.torch import load_file
+
+    from paw.models.adapters import _KEY, WEIGHTS_NAME
+
+    parts: dict[str, dict[str, torch.Tensor]] = {}
+    for key, tensor in load_file(str(adapter_dir / WEIGHTS_NAME)).items():
+        match = _KEY.match(key)
+        if match:
+            parts.setdefault(match["module"], {})[match["part"]] = tensor.to(torch.float32)
+    return {module: (p["A"], p["B"]) for module, p in parts.items()}
+
+
+def check_kinds_overlap(adapter_dir: Path, adapter: dict, target: Layout, target_dir: Path) -> None:
+    kinds = {parsed[1] for parsed in map(parse_path, adapter) if parsed}
+    if not kinds & target.kinds():
+        raise PawError(
+            f"{adapter_dir}: the adapter has no module the target has — adapter modules "
+            f"{sorted(kinds) or sorted(adapter)[:3]}, {target_dir.name} layers have {sorted(target.kinds())}"
+        )
+
+
+def read_svd(svd_dir, model_dir: Path, rank: int) -> dict:
+    """A cached decomposition, or an empty table filled on demand (only the modules actually transferred)."""
+    from paw.transfer.decompose import read_decomposition
+
+    return read_decomposition(Path(svd_dir), model_dir, rank) if svd_dir is not None else {}
+
+
+def build_layer_map(ctx: TransferContext, method: TransferMethod) -> tuple[dict[int, int], dict]:
+    from paw.transfer.spaces import layer_map_for, paired_activations
+
+    kind = method.layer_map_kind()
+    n_s, n_t = ctx.source_layout.n_layers, ctx.target_layout.n_layers
+    if kind == "depth":
+        mapping = depth_layer_map(n_s, n_t)
+        return mapping, {"layer_map": "depth", "layers": {str(j): i for j, i in mapping.items()}}
+    o = method.options
+    acts = paired_activations(ctx, o.probe_size, o.max_length, getattr(o, "max_positions", 4096), [], [])
+    mapping, diag = layer_map_for(ctx, kind, acts)
+    return mapping, {**diag, "layers": {str(j): mapping.get(j) for j in range(n_t)}}
+
+
+def skip_record(site, source_layer: int | None, reason: str) -> dict:
+    return {"target_module": site.path, "kind": site.kind, "target_layer": site.layer, "source_module": None,
+            "source_layer": source_layer, "kept": False, "reason": reason}
+
+
+def pair_modules(ctx: TransferContext, layer_map: dict[int, int]) -> tuple[list[ModulePair], list[dict]]:
+    """Every target module of a kind the adapter adapts gets a source module, or a skip record with the reason."""
+    kinds = {parsed[1] for parsed in map(parse_path, ctx.adapter) if parsed}
+    pairs, skipped = [], []
+    for (layer, kind), site in sorted(ctx.target_layout.sites.items()):
+        if kind not in kinds:
+            continue
+        source_layer = layer_map.get(layer)
+        if source_layer is None:
+            skipped.append(skip_record(site, None, "target layer left unmatched by the layer map"))
+            continue
+        source = ctx.source_layout.sites.get((source_layer, kind))
+        if source is None or source.path not in ctx.adapter:
+            skipped.append(skip_record(site, source_layer, f"source adapter has no {kind} at layer {source_layer}"))
+            continue
+        pairs.append(ModulePair(target=site, source=source))
+    return pairs, skipped
