@@ -4,6 +4,7 @@ from paw.config import load_params
 from paw.io import write_json
 from paw.pipeline.layout import REPORTS, TOY_DATA
 from paw.pipeline.stage import run_stage
+from paw.resources import peak_ram_mb
 
 
 def main() -> None:
@@ -11,7 +12,7 @@ def main() -> None:
 
     params = load_params()
     summary = build_world(params.toy, models_dir="models", data_dir=TOY_DATA)
-    write_json(REPORTS / "toy.json", summary)
+    write_json(REPORTS / "toy.json", summary | {"peak_ram_mb": peak_ram_mb()})
 
 
 if __name__ == "__main__":

@@ -29,4 +29,6 @@ def quiet_hf() -> None:
         logging.getLogger(name).setLevel(logging.WARNING)
     warnings.filterwarnings("ignore", message=".*does not have many workers.*")
     warnings.filterwarnings("ignore", message=".*TRANSFORMERS_CACHE.*")
+    # PEFT still calls a transformers property that warns on every adapter load; nothing for a user to act on.
+    warnings.filterwarnings("ignore", message=".*is_gradient_checkpointing.*")
     _DONE = True

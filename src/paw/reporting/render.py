@@ -100,9 +100,13 @@ def markdown(summary: Mapping[str, Any], chart_name: str = "accuracy.png") -> st
     lines += ["- " + recovery_sentence(summary), "", comparison_table(summary), ""]
     if summary["transfer"]:
         lines += ["## Transfer diagnostics", "", key_value_table(summary["transfer"], ("", "value")), ""]
-        if "mean_similarity" in summary["transfer"] and "chance" in summary["transfer"]:
-            lines += [f"Mean subspace similarity {summary['transfer']['mean_similarity']:.3g} against a chance level "
-                      f"of {summary['transfer']['chance']:.3g} (both on 0..1).", ""]
+        similarity, chance = summary["transfer"].get("mean_similarity"), summary["transfer"].get("chance")
+        if similarity is not None and chance is not None:
+            lines += [f"Mean subspace similarity {similarity:.3g} against a chance level of {chance:.3g} "
+                      "(both on 0..1).", ""]
+        elif "mean_similarity" in summary["transfer"]:
+            # cross_lora between different shapes pairs directions by rank, so no subspace similarity exists.
+            lines += ["No subspace similarity: the method compares no subspaces of equal dimension.", ""]
     if summary["train"]:
         lines += ["## Training", "", training_table(summary["train"]), ""]
     return "\n".join(lines)
