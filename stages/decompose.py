@@ -3,7 +3,8 @@
 import sys
 
 from paw.config import load_params
-from paw.pipeline.layout import base_model_dir, svd_dir
+from paw.io import write_json
+from paw.pipeline.layout import REPORTS, base_model_dir, svd_dir
 from paw.pipeline.stage import run_stage
 
 
@@ -12,7 +13,8 @@ def main() -> None:
 
     role = sys.argv[1]
     params = load_params()
-    decompose_from_params(params, base_model_dir(params, role), svd_dir(role))
+    summary = decompose_from_params(params, base_model_dir(params, role), svd_dir(role))
+    write_json(REPORTS / "decompose" / f"{role}.json", summary)
 
 
 if __name__ == "__main__":

@@ -2,7 +2,7 @@
 
 from paw.config import load_params
 from paw.io import atomic_dir
-from paw.pipeline.checks import check_consistency
+from paw.pipeline.checks import check_consistency, check_transfer
 from paw.pipeline.layout import TRANSFER_DIR, TRANSFER_REPORT_DIR, adapter_dir, base_model_dir, svd_dir
 from paw.pipeline.stage import run_stage
 
@@ -12,6 +12,7 @@ def main() -> None:
 
     params = load_params()
     check_consistency(params)
+    check_transfer(params)
     transfer_from_params(
         params,
         base_model_dir(params, "source"),

@@ -111,7 +111,7 @@ def test_section_must_be_a_mapping(raw):
 
 def test_transfer_method_blocks_are_gathered(raw):
     raw["transfer"]["activation"] = {"ridge": 0.1}
-    assert parse_params(raw).transfer.options == {"activation": {"ridge": 0.1}}
+    assert parse_params(raw).transfer.options["activation"] == {"ridge": 0.1}
 
 
 def test_params_are_frozen():

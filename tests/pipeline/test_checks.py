@@ -6,7 +6,7 @@ import pytest
 
 from paw.config import load_params
 from paw.errors import PawError
-from paw.pipeline.checks import check_consistency
+from paw.pipeline.checks import check_consistency, check_transfer
 from paw.pipeline.layout import base_model_dir
 
 from tests.conftest import REPO_ROOT
@@ -26,7 +26,13 @@ def test_prompt_style_must_match_between_training_and_evaluation():
 
 def test_pipeline_needs_the_control():
     with pytest.raises(PawError, match="transfer.control = false"):
-        check_consistency(load_params(PARAMS, overrides={"transfer.control": False}))
+        check_transfer(load_params(PARAMS, overrides={"transfer.control": False}))
+
+
+def test_unknown_method_lists_the_known_ones():
+    check_transfer(load_params(PARAMS))
+    with pytest.raises(PawError, match="transfer.method = 'magic' — expected one of .*cross_lora"):
+        check_transfer(load_params(PARAMS, overrides={"transfer.method": "magic"}))
 
 
 def test_unknown_dataset_lists_the_known_ones():

@@ -12,6 +12,7 @@ from paw.models.adapters import (
     write_adapter,
 )
 from paw.models.loading import (
+    base_identity,
     clear_model_cache,
     load_model,
     load_tokenizer,
@@ -23,6 +24,7 @@ from paw.models.quiet import quiet_hf
 __all__ = [
     "AdapterInfo",
     "attach_adapter",
+    "base_identity",
     "check_adapter_fits",
     "clear_model_cache",
     "load_model",

@@ -6,6 +6,7 @@ Safety: weights only from safetensors (a pickle-only directory is refused: unpic
 
 from __future__ import annotations
 
+import hashlib
 import json
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -60,6 +61,21 @@ def check_safetensors_weights(model_dir: Path) -> None:
             "expected *.safetensors; convert them with a trusted tool first"
         )
     raise PawError(f"{model_dir}: no weights found — expected model.safetensors (or sharded *.safetensors)")
+
+
+def base_identity(model_dir: Path) -> str:
+    """A cheap fingerprint of a base's weights without reading them: config.json plus each safetensors file's
+    size and header (tensor names, shapes, offsets). A retrained base of the same shape usually differs in
+    file headers only through metadata, so the weights' first and last bytes are folded in as well."""
+    digest = hashlib.sha256((model_dir / "config.json").read_bytes())
+    for weights in sorted(model_dir.glob("*.safetensors")):
+        size = weights.stat().st_size
+        with weights.open("rb") as handle:
+            header_len = int.from_bytes(handle.read(8), "little")
+            digest.update(size.to_bytes(8, "little") + handle.read(min(header_len, 1 << 24)))
+            handle.seek(max(8 + header_len, size - (1 << 20)))
+            digest.update(handle.read(1 << 20))
+    return digest.hexdigest()[:16]
 
 
 def torch_dtype(name: str) -> "torch.dtype | str":

@@ -2,8 +2,9 @@
 
 `build_world` does everything and writes `<data_dir>/world.json` (sizes, each base's cloze accuracy) and returns
 the same summary with the seconds each step took.
-The finer steps can also run as separate pipeline stages: `build_corpus` first, then `build_base("source")`,
-then the others (`sibling` and `grown` start from the saved source; `independent` needs only the corpus).
+The finer steps are public too (`paw toy build --only …` runs one): `build_corpus` first, then
+`build_base("source")`, then the others (`sibling` and `grown` start from the saved source; `independent` needs
+only the corpus).
 Every output is written atomically; the same seed gives byte-identical files.
 """
 

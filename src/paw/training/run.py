@@ -64,7 +64,7 @@ def train_lora(
     train_pairs: (context, answer continuation) per example; val_items: objects with contexts, continuations and
     gold (paw.data's Item), scored like the evaluation. Every process of a multi-device run returns the metrics;
     only global zero writes files."""
-    from paw.models import load_model, load_tokenizer, quiet_hf, resolve_model_dir
+    from paw.models import base_identity, load_model, load_tokenizer, quiet_hf, resolve_model_dir
     from paw.training.callbacks import check_swanlab
 
     check_swanlab(setup.tracking.swanlab.mode)
@@ -82,7 +82,7 @@ def train_lora(
     tokenizer = load_tokenizer(model_dir, trust_remote_code=setup.trust_remote_code)
     examples = [make_example(tokenizer, c, a, setup.train.max_length) for c, a in train_pairs]
     val_sequences = choice_sequences(tokenizer, val_items, setup.train.max_length)
-    fingerprint = _fingerprint(setup, base_model_name, examples)
+    fingerprint = _fingerprint(setup, f"{base_model_name}:{base_identity(model_dir)}", examples)
     model = load_model(model_dir, dtype=base_dtype, trust_remote_code=setup.trust_remote_code, cache=False)
     return _fit_and_save(
         model, tokenizer, examples, val_sequences, adapter_out, report_dir, checkpoint_dir, setup,
@@ -185,6 +185,8 @@ def _fit_and_save(
         with atomic_dir(report_dir / "dvclive") as tmp:
             shutil.copytree(checkpoint_dir / "dvclive", tmp, dirs_exist_ok=True)
         write_json(report_dir / "metrics.json", metrics)
+        # Finished: nothing to resume. A later rerun (new base under the same name, `dvc repro -f`) trains afresh.
+        remove_path(checkpoint_dir)
     del state, trainer, module, peft_model
     release_memory()
     return metrics

@@ -7,7 +7,6 @@ method or threshold reuses it. Small matrices get an exact SVD; large ones a ran
 
 from __future__ import annotations
 
-import hashlib
 import json
 import time
 import zlib
@@ -17,6 +16,7 @@ from typing import TYPE_CHECKING
 
 from paw.errors import PawError
 from paw.io import atomic_dir, write_json
+from paw.models.loading import base_identity
 from paw.resources import peak_ram_mb
 
 if TYPE_CHECKING:
@@ -51,14 +51,6 @@ def truncated_svd(weight: "torch.Tensor", rank: int, seed: int) -> Factors:
     torch.manual_seed(seed)
     u, s, v = torch.svd_lowrank(w, q=min(k + 10, *w.shape), niter=2)
     return Factors(u[:, :k].contiguous(), s[:k].contiguous(), v[:, :k].contiguous())
-
-
-def model_fingerprint(model_dir: Path) -> str:
-    """Cheap identity of a base: its config plus the names and sizes of its weight files."""
-    digest = hashlib.sha256((model_dir / "config.json").read_bytes())
-    for weights in sorted(model_dir.glob("*.safetensors")):
-        digest.update(f"{weights.name}:{weights.stat().st_size}".encode())
-    return digest.hexdigest()[:16]
 
 
 def module_svd(model: "PreTrainedModel", path: str, rank: int, seed: int) -> Factors:
@@ -99,7 +91,7 @@ def read_decomposition(svd_dir: Path, model_dir: Path, rank: int) -> dict[str, F
             f"{svd_dir}: computed with transfer.rank = {meta.get('rank')}, but transfer.rank = {rank} — "
             "rerun the decompose step"
         )
-    if meta.get("fingerprint") != model_fingerprint(model_dir):
+    if meta.get("fingerprint") != base_identity(model_dir):
         raise PawError(f"{svd_dir}: computed for another base than {model_dir} — rerun the decompose step")
     try:
         tensors = load_file(str(svd_dir / WEIGHTS))
@@ -122,15 +114,14 @@ def decompose(model_dir: str | Path, out_dir: str | Path, rank: int, seed: int =
     factors = decompose_model(model, rank, seed)
     meta = {
         "model": model_dir.name,
-        "fingerprint": model_fingerprint(model_dir),
+        "fingerprint": base_identity(model_dir),
         "rank": rank,
         "dtype": dtype,
         "modules": {path: [f.U.shape[0], f.V.shape[0], f.S.shape[0]] for path, f in factors.items()},
-        "seconds": round(time.perf_counter() - start, 2),
-        "peak_ram_mb": peak_ram_mb(),
     }
+    # meta.json is part of a cached output: timings stay out of it (they would change its hash on every rerun).
     write_decomposition(Path(out_dir), factors, meta)
-    return meta
+    return meta | {"seconds": round(time.perf_counter() - start, 2), "peak_ram_mb": peak_ram_mb()}
 
 
 def check_rank(rank: int, model: "PreTrainedModel", model_dir: Path) -> None:
@@ -144,7 +135,8 @@ def check_rank(rank: int, model: "PreTrainedModel", model_dir: Path) -> None:
         )
 
 
-def decompose_from_params(params: "Params", model_dir: str | Path, out_dir: str | Path) -> None:
-    """The decompose stage for one base: truncated SVDs of rank `transfer.rank`, cached in `out_dir`."""
-    decompose(model_dir, out_dir, params.transfer.rank, seed=params.seed, dtype=params.models.dtype,
+def decompose_from_params(params: "Params", model_dir: str | Path, out_dir: str | Path) -> dict:
+    """The decompose stage for one base: truncated SVDs of rank `transfer.rank`, cached in `out_dir`.
+    Returns the summary, with seconds and peak memory."""
+    return decompose(model_dir, out_dir, params.transfer.rank, seed=params.seed, dtype=params.models.dtype,
               trust_remote_code=params.models.trust_remote_code)

@@ -45,4 +45,4 @@ class HellaSwag(Task):
         return self.query(row), [preprocess(ending) for ending in row["endings"]], int(row["label"])
 
     def row_id(self, row: dict, index: int):
-        return index  # `ind` is not unique across splits; the issue asks for the row index without an `id`
+        return index  # `ind` is not unique across splits: rows without an `id` are named by their index

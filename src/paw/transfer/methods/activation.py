@@ -3,8 +3,8 @@ least squares on paired activations of both bases over probe text (the bases' ow
 
     Xs ≈ Xt·Nᵀ (inputs),  Yt ≈ Ys·Lᵀ (outputs),  ΔWt = L·ΔWs·N.
 
-In a toy prototype this was the only cross-architecture method that moved accuracy, and only at weak ridge with an
-update 3× the oracle's norm — hence `ridge`, `probe_size` and `norm_rescale` are options and the diagnostics report
+On unrelated toy bases such fits move accuracy only at weak ridge and with updates several times the size of a
+target-trained LoRA's — hence `ridge`, `probe_size` and `norm_rescale` are options and the diagnostics report
 each module's update size. Fit quality (R² of each map on the probe) is reported per module.
 """
 
