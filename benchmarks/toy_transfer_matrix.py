@@ -52,9 +52,9 @@ def table_rows(entries: Any) -> list[list[str]]:
     for target, methods in TARGETS.items():
         for method in methods:
             data = found.get(experiment_name(target, method))
-            summary = lookup(data, "metrics.reports/summary.json.data") if data else None
+            summary = lookup((data or {}).get("metrics", {}).get("reports/summary.json"), "data")
             if not summary:
-                rows.append([target, method, "not run or failed", "", "", "", "", "", ""])
+                rows.append([target, method, "not run or failed", "", "", "", "", "", "", ""])
                 continue
             models, comparisons, rec = summary["models"], summary["comparisons"], summary["recovery"]
             rows.append([
@@ -63,6 +63,7 @@ def table_rows(entries: Any) -> list[list[str]]:
                 _acc(models["target_lora"]),
                 _recovery(rec),
                 _p(comparisons["transferred_vs_target_base"]), _p(comparisons["transferred_vs_control"]),
+                _p(comparisons["target_lora_vs_target_base"]),
             ])
     return rows
 
@@ -91,7 +92,7 @@ def main() -> None:
     if not args.table:
         queue_all()
     headers = ["target", "method", "target base", "transferred", "control", "target LoRA", "recovery [95% CI]",
-               "transferred − base", "transferred − control"]
+               "transferred − base", "transferred − control", "target LoRA − base"]
     table = tabulate(table_rows(run_exp_show(".")), headers=headers, tablefmt="github")
     print(table)
     with atomic_file(Path("reports") / "transfer_matrix.md") as handle:
