@@ -30,10 +30,11 @@ SHRINK = {
 }
 
 
-def _merge(node: dict, changes: dict) -> None:
+def merge_into(node: dict, changes: dict) -> None:
+    """Apply nested `changes` to a params tree in place (new keys and sections are created)."""
     for key, value in changes.items():
         if isinstance(value, dict):
-            _merge(node[key], value)
+            merge_into(node.setdefault(key, {}), value)
         else:
             node[key] = value
 
@@ -75,7 +76,7 @@ def make_repo(dest: Path, shrink: dict | None = SHRINK) -> Path:
 def shrink_params(path: Path, changes: dict) -> None:
     yaml = YAML()
     data = yaml.load(path.read_text())
-    _merge(data, changes)
+    merge_into(data, changes)
     with path.open("w") as handle:
         yaml.dump(data, handle)
 

@@ -10,6 +10,7 @@ import pytest
 from ruamel.yaml import YAML
 
 from tests.conftest import REPO_ROOT
+from tests.pipeline.dvc_repo import merge_into
 from tests.reliability.conftest import copy_without, paw, stage, write_jsonl
 
 
@@ -41,19 +42,11 @@ PARAM_CASES = [
 ]
 
 
-def _merge(node, changes):
-    for key, value in changes.items():
-        if isinstance(value, dict):
-            _merge(node.setdefault(key, {}), value)
-        else:
-            node[key] = value
-
-
 @pytest.mark.parametrize(("change", "message"), PARAM_CASES, ids=[m.split(" ")[0] for _, m in PARAM_CASES])
 def test_bad_params_stop_the_stage(tmp_path, change, message):
     yaml = YAML()
     data = yaml.load((REPO_ROOT / "params.yaml").read_text())
-    _merge(data, change)
+    merge_into(data, change)
     with (tmp_path / "params.yaml").open("w") as handle:
         yaml.dump(data, handle)
     result = stage("eval.py", "source_base", cwd=tmp_path)

@@ -105,6 +105,8 @@ def summarize(eval_set: EvalSet, lls: list[list[float]]) -> tuple[dict[str, Any]
         predictions.append({"id": item.id, "gold": item.gold, "ll": item_lls, "pred": pred, "pred_norm": pred_norm})
     acc, acc_stderr = mean_stderr(hits)
     acc_norm, acc_norm_stderr = mean_stderr(hits_norm)
+    # One item has no sample spread: JSON has no NaN, so the stderr is null there.
+    acc_stderr, acc_norm_stderr = (None if x != x else x for x in (acc_stderr, acc_norm_stderr))
     metrics = {
         "task": eval_set.task_name,
         "split": eval_set.split,
@@ -124,7 +126,7 @@ def write_outputs(out_dir: str | Path, metrics: dict[str, Any], predictions: lis
     from paw.io import atomic_dir
 
     with atomic_dir(out_dir) as tmp:
-        (tmp / "metrics.json").write_text(json.dumps(metrics, indent=2) + "\n")
+        (tmp / "metrics.json").write_text(json.dumps(metrics, indent=2, allow_nan=False) + "\n")
         with open(tmp / "predictions.jsonl", "w") as handle:
             for line in predictions:
                 handle.write(json.dumps(line) + "\n")

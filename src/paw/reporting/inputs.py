@@ -59,7 +59,7 @@ def read_eval_metrics(path: Path) -> dict[str, Any]:
     # acc_stderr is not checked: it is undefined (NaN or null) for a single item, and the report says so.
     for key in ("n", "acc"):
         value = metrics.get(key)
-        if not _is_number(value):
+        if not is_number(value):
             raise PawError(f"{path}: {key} = {value!r} — expected a number")
     return dict(metrics)
 
@@ -149,5 +149,6 @@ def read_inputs(
     return ReportInputs(evaluations, train, dict(transfer))
 
 
-def _is_number(value: Any) -> bool:
+def is_number(value: Any) -> bool:
+    """A finite int or float (not a bool): what a metric value must be."""
     return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)

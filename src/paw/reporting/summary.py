@@ -14,7 +14,7 @@ from typing import Any, Mapping
 import numpy as np
 
 from paw.reporting import stats
-from paw.reporting.inputs import EVAL_LABELS, ReportInputs
+from paw.reporting.inputs import EVAL_LABELS, ReportInputs, is_number
 
 # (name, A, B): A − B on the same items. The first three answer the question; the others make it readable.
 COMPARISONS = (
@@ -141,7 +141,7 @@ def summarize_transfer(diagnostics: Mapping[str, Any]) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for key, name in TRANSFER_KEYS.items():
         value = merged.get(key)
-        if name not in out and (_is_number(value) or isinstance(value, str) or (value is None and key in merged)):
+        if name not in out and (is_number(value) or isinstance(value, str) or (value is None and key in merged)):
             out[name] = _clean(value)
     coverage = merged.get("coverage")
     if isinstance(coverage, Mapping):  # {transferred|kept: k, total: n} in place of a share
@@ -156,7 +156,7 @@ def summarize_transfer(diagnostics: Mapping[str, Any]) -> dict[str, Any]:
     records = list(modules.values()) if isinstance(modules, Mapping) else modules if isinstance(modules, list) else []
     records = [r for r in records if isinstance(r, Mapping)]
     for key, name in (("similarity", "mean_similarity"), ("chance", "chance")):
-        values = [float(r[key]) for r in records if _is_number(r.get(key))]
+        values = [float(r[key]) for r in records if is_number(r.get(key))]
         if values and out.get(name) is None:
             out[name] = float(np.mean(values))
     return out
@@ -165,9 +165,9 @@ def summarize_transfer(diagnostics: Mapping[str, Any]) -> dict[str, Any]:
 def _coverage_fraction(counts: Mapping[str, Any]) -> float | None:
     for done in ("transferred", "kept", "modules_kept"):
         for total in ("total", "considered", "modules_considered"):
-            if _is_number(counts.get(done)) and counts.get(total):
+            if is_number(counts.get(done)) and counts.get(total):
                 return float(counts[done]) / float(counts[total])
-    return float(counts["share"]) if _is_number(counts.get("share")) else None
+    return float(counts["share"]) if is_number(counts.get("share")) else None
 
 
 def recovery_sentence(summary: Mapping[str, Any]) -> str:
@@ -211,7 +211,3 @@ def _rounded(value: float) -> float | None:
     """Six significant digits: drops float noise (0.19999999999999996) from what `dvc metrics` shows."""
     value = _clean(float(value))
     return None if value is None else float(f"{value:.6g}")
-
-
-def _is_number(value: Any) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
