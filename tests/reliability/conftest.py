@@ -22,7 +22,7 @@ def arc_rows(benchmarks_dir) -> list[dict]:
 
 @pytest.fixture(scope="session")
 def llama_adapter(tiny_llama, tmp_path_factory) -> Path:
-    """A real adapter for tiny_llama, made by `paw train` (2 steps)."""
+    """A valid rank-2 adapter for tiny_llama (random q/v updates), written as PEFT writes one."""
     import torch
 
     from paw.models import load_model, write_adapter
