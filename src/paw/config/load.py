@@ -10,9 +10,12 @@ import dataclasses
 import types
 import typing
 from pathlib import Path
-from typing import Any, Mapping
+from typing import TYPE_CHECKING, Any, Mapping
 
 from paw.errors import PawError
+
+if TYPE_CHECKING:
+    from paw.config.schema import Params
 
 DEFAULT_PATH = Path("params.yaml")
 

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Mapping
 
 from paw.errors import PawError
+from paw.io import read_json
 
 if TYPE_CHECKING:
     import torch
@@ -41,11 +42,10 @@ def read_adapter(adapter_dir: str | Path) -> AdapterInfo:
     config_path = adapter_dir / CONFIG_NAME
     if not config_path.is_file():
         raise PawError(f"{adapter_dir}: not a PEFT adapter — {CONFIG_NAME} is missing")
-    try:
-        config = json.loads(config_path.read_text())
-    except json.JSONDecodeError as exc:
-        raise PawError(f"{config_path}: not valid JSON ({exc.msg})") from None
-    if not isinstance(config, dict) or config.get("peft_type") != "LORA":
+    config = read_json(config_path)
+    if not isinstance(config, dict):
+        raise PawError(f"{config_path}: expected a JSON object (a PEFT adapter config)")
+    if config.get("peft_type") != "LORA":
         raise PawError(f"{config_path}: peft_type = {config.get('peft_type')!r} — expected 'LORA'")
     for key, kind in (("r", int), ("lora_alpha", (int, float))):
         if not isinstance(config.get(key), kind) or isinstance(config.get(key), bool) or config[key] <= 0:

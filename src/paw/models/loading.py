@@ -7,11 +7,11 @@ Safety: weights only from safetensors (a pickle-only directory is refused: unpic
 from __future__ import annotations
 
 import hashlib
-import json
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from paw.errors import PawError
+from paw.io import read_json
 from paw.models.quiet import quiet_hf
 
 if TYPE_CHECKING:
@@ -41,13 +41,6 @@ def resolve_model_dir(name_or_path: str | Path, models_dir: str | Path | None = 
     if not (candidate / "config.json").is_file():
         raise PawError(f"{candidate}: not a Hugging Face model directory — config.json is missing")
     return candidate
-
-
-def read_model_config(model_dir: Path) -> dict[str, Any]:
-    try:
-        return json.loads((model_dir / "config.json").read_text())
-    except json.JSONDecodeError as exc:
-        raise PawError(f"{model_dir / 'config.json'}: not valid JSON ({exc.msg})") from None
 
 
 def check_safetensors_weights(model_dir: Path) -> None:
@@ -111,7 +104,7 @@ def load_model(
     if cache and key in _BASE_CACHE:
         return _BASE_CACHE[key]
     check_safetensors_weights(model_dir)
-    config = read_model_config(model_dir)
+    config = read_json(model_dir / "config.json")
     quiet_hf()
     from transformers import AutoModelForCausalLM
 

@@ -8,13 +8,10 @@ from paw.errors import PawError
 
 def check_consistency(params: Params) -> None:
     """What every training and evaluation stage relies on: one prompt style, known datasets."""
-    if params.train.prompt_style != params.eval.prompt_style:
-        raise PawError(
-            f"params.yaml: train.prompt_style = {params.train.prompt_style!r} but eval.prompt_style = "
-            f"{params.eval.prompt_style!r} — expected the same style: a LoRA trained on one prompt format and "
-            "scored on another measures the format change, not the transfer"
-        )
     from paw.data import get_task
+    from paw.training.pipeline import check_prompt_styles
+
+    check_prompt_styles(params)
 
     get_task(params.dataset)  # an unknown name fails here, listing the known ones
     for name in params.data.train_datasets:

@@ -36,8 +36,8 @@ TRANSFER_DIR = Path("models/transfer")
 TRANSFER_REPORT_DIR = REPORTS / "transfer"
 
 
-def eval_dir(name: str) -> Path:
-    return REPORTS / "eval" / name
+def eval_dir(name: str, reports: str | Path = REPORTS) -> Path:
+    return Path(reports) / "eval" / name
 
 
 @dataclass(frozen=True)

@@ -16,6 +16,7 @@ import numpy as np
 
 from paw.errors import PawError
 from paw.io import read_json
+from paw.pipeline.layout import eval_dir
 
 # Evaluations in report order, with the label a reader sees.
 EVAL_LABELS = {
@@ -46,10 +47,6 @@ class ReportInputs:
     evaluations: dict[str, Evaluation]
     train: dict[str, dict[str, Any]]  # role -> metrics.json
     transfer: dict[str, Any]  # diagnostics.json as written
-
-
-def eval_dir(reports_dir: Path, name: str) -> Path:
-    return Path(reports_dir) / "eval" / name
 
 
 def read_eval_metrics(path: Path) -> dict[str, Any]:
@@ -92,7 +89,7 @@ def read_predictions(path: Path) -> list[dict[str, Any]]:
 
 
 def read_evaluation(reports_dir: Path, name: str) -> Evaluation:
-    directory = eval_dir(reports_dir, name)
+    directory = eval_dir(name, reports_dir)
     metrics = read_eval_metrics(directory / "metrics.json")
     rows = sorted(read_predictions(directory / "predictions.jsonl"), key=lambda r: str(r["id"]))
     if int(metrics["n"]) != len(rows):
@@ -120,7 +117,7 @@ def check_same_items(evaluations: Mapping[str, Evaluation], reports_dir: Path) -
         extra = sorted(set(evaluation.ids) - set(reference.ids))[:3]
         lacking = sorted(set(reference.ids) - set(evaluation.ids))[:3]
         raise PawError(
-            f"{eval_dir(reports_dir, name) / 'predictions.jsonl'}: item ids differ from {first}'s "
+            f"{eval_dir(name, reports_dir) / 'predictions.jsonl'}: item ids differ from {first}'s "
             f"(extra {extra}, missing {lacking}) — expected every model evaluated on the same items"
         )
 

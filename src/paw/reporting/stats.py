@@ -44,14 +44,6 @@ class PairedComparison:
     n: int
 
 
-def mean_stderr(values: np.ndarray) -> float:
-    """Standard error of a mean as lm-eval reports it: sample standard deviation (ddof=1) over √n."""
-    values = np.asarray(values, dtype=float)
-    if values.size < 2:
-        return float("nan")
-    return float(values.std(ddof=1) / np.sqrt(values.size))
-
-
 def mcnemar_exact(a_only: int, b_only: int) -> float:
     """Two-sided exact McNemar p-value: a binomial test of the discordant pairs against p = 1/2.
 

@@ -12,7 +12,6 @@ import time
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    import torch
     from transformers import PreTrainedModel, PreTrainedTokenizerFast
 
 

@@ -28,7 +28,8 @@ def check_prompt_styles(params) -> None:
     if params.train.prompt_style != params.eval.prompt_style:
         raise PawError(
             f"params.yaml: train.prompt_style = {params.train.prompt_style!r} but eval.prompt_style = "
-            f"{params.eval.prompt_style!r} — expected the same style (a LoRA is trained on the prompts it is scored on)"
+            f"{params.eval.prompt_style!r} — expected the same style: a LoRA trained on one prompt format and "
+            "scored on another measures the format change, not the transfer"
         )
 
 

@@ -12,8 +12,6 @@ from paw.io import atomic_dir, atomic_file, write_json
 from paw.resources import peak_gpu_mb, peak_ram_mb
 
 if TYPE_CHECKING:
-    import torch
-
     from paw.transfer.context import TransferContext
 
 DEPTHS = ("early", "middle", "late")
