@@ -6,7 +6,8 @@ Both bases are built with their real hidden, intermediate and attention shapes (
 8 KV heads, 32 layers; Qwen2.5-7B: 3584 / 18944, 28 heads, 4 KV heads, 28 layers) but only `--layers` decoder
 layers and a small vocabulary (tiny offline tokenizers: the embedding tables are not what the transfer costs).
 Each phase runs in its own process, so its peak RAM is its own: decompose source, decompose target, then per
-method a first transfer and a threshold-only rerun that reuses the decompositions. Seconds are measured on this
+method a first transfer (which saves its threshold-independent carry, as the pipeline's `carry` stage does) and a
+threshold-only rerun from that carry (the pipeline's `transfer` stage: no base model loaded). Seconds are measured on this
 CPU and extrapolated linearly to all layers (stated as such); the rerun/first ratio compares the rerun with the
 whole first run (both decompositions + transfer), which is what a threshold change saves.
 Targets: the whole pair (decompositions + one transfer) under 15 minutes on CPU; a rerun ≤ 10% of the first.
@@ -90,12 +91,17 @@ def build_adapter(model_dir: Path, out_dir: Path, r: int = 16) -> Path:
 def phase(args: argparse.Namespace) -> dict:
     """One measured step, run in a fresh process; prints its JSON record."""
     from paw.resources import peak_ram_mb
-    from paw.transfer import decompose, run_transfer
+    from paw.transfer import decompose, run_transfer, transfer_from_carried
 
     root = Path(args.root)
     start = time.perf_counter()
     if args.phase == "decompose":
         decompose(root / args.model, root / f"svd-{args.model}", rank=args.rank)
+    elif args.phase.endswith(":rerun"):
+        method = args.phase.split(":")[0]
+        result = transfer_from_carried(root / f"carried-{method}", root / f"out-{method}-{args.threshold}",
+                                       threshold=args.threshold)
+        report_kept(result)
     else:
         method = args.phase
         options = {}
@@ -106,11 +112,17 @@ def phase(args: argparse.Namespace) -> dict:
             root / "llama3-8b", root / "adapter", root / "qwen2.5-7b", root / f"out-{method}-{args.threshold}",
             method=method, rank=args.rank, threshold=args.threshold, options=options,
             source_svd_dir=root / "svd-llama3-8b", target_svd_dir=root / "svd-qwen2.5-7b",
+            carried_dir=root / f"carried-{method}",
         )
-        print(json.dumps({"kept": result["totals"]["modules_kept"], "considered": result["totals"]["modules_considered"],
-                          "mean_similarity": result["totals"]["mean_similarity"],
-                          "mean_chance": result["totals"]["mean_chance"]}), file=sys.stderr)
+        report_kept(result)
     return {"seconds": time.perf_counter() - start, "peak_ram_mb": peak_ram_mb()}
+
+
+def report_kept(result: dict) -> None:
+    totals = result["totals"]
+    print(json.dumps({"kept": totals["modules_kept"], "considered": totals["modules_considered"],
+                      "mean_similarity": totals["mean_similarity"], "mean_chance": totals["mean_chance"]}),
+          file=sys.stderr)
 
 
 def run_phase(root: Path, name: str, rank: int, model: str = "", threshold: float = 1e-4) -> dict:
@@ -160,7 +172,8 @@ def main() -> None:
         for method in args.methods:
             rows[f"{method} first"] = {**run_phase(root, method, args.rank), "scale": 32 / args.layers}
             rows[f"{method} rerun (threshold {args.rerun_threshold:g})"] = {
-                **run_phase(root, method, args.rank, threshold=args.rerun_threshold), "scale": 32 / args.layers}
+                **run_phase(root, f"{method}:rerun", args.rank, threshold=args.rerun_threshold),
+                "scale": 32 / args.layers}
     report(rows, args)
 
 

@@ -1,31 +1,23 @@
-"""Transfer the source LoRA to the target base (plus its norm-matched control).  Serves `dvc repro transfer`."""
+"""Keep the carried modules that reach `transfer.threshold` and write the target adapter, its norm-matched control
+and the diagnostics. Loads no base model.  Serves `dvc repro transfer`."""
 
 from paw.config import load_params
-from paw.io import atomic_dir
-from paw.pipeline.checks import check_consistency, check_transfer
-from paw.pipeline.layout import TRANSFER_DIR, TRANSFER_REPORT_DIR, adapter_dir, base_model_dir, svd_dir
+from paw.io import read_json
+from paw.pipeline.checks import check_transfer
+from paw.pipeline.layout import CARRIED_DIR, CARRY_COST, TRANSFER_DIR, TRANSFER_REPORT_DIR
 from paw.pipeline.stage import run_stage
 
 
 def main() -> None:
-    from paw.transfer import transfer_from_params
+    from paw.transfer import transfer_from_carried_params
 
     params = load_params()
-    check_consistency(params)
     check_transfer(params)
-    transfer_from_params(
-        params,
-        base_model_dir(params, "source"),
-        adapter_dir("source"),
-        base_model_dir(params, "target"),
-        TRANSFER_DIR,
-        source_svd_dir=svd_dir("source"),
-        target_svd_dir=svd_dir("target"),
-    )
-    # Diagnostics go to reports/ (in git) so `dvc metrics diff` compares them across branches.
-    with atomic_dir(TRANSFER_REPORT_DIR) as tmp:
-        for name in ("diagnostics.json", "diagnostics.md"):
-            (TRANSFER_DIR / name).replace(tmp / name)
+    transfer_from_carried_params(params, CARRIED_DIR, TRANSFER_DIR, carry_cost=read_json(CARRY_COST))
+    # Diagnostics go to reports/ (in git) so `dvc metrics diff` compares them across branches; each file is
+    # moved whole (reports/transfer/ also holds the carry stage's cost).
+    for name in ("diagnostics.json", "diagnostics.md"):
+        (TRANSFER_DIR / name).replace(TRANSFER_REPORT_DIR / name)
 
 
 if __name__ == "__main__":

@@ -4,7 +4,16 @@ from __future__ import annotations
 
 import yaml
 
-from paw.pipeline.layout import EVAL_RUNS, TRANSFER_DIR, adapter_dir, eval_dir, svd_dir, train_report_dir
+from paw.pipeline.layout import (
+    CARRIED_DIR,
+    CARRY_COST,
+    EVAL_RUNS,
+    TRANSFER_DIR,
+    adapter_dir,
+    eval_dir,
+    svd_dir,
+    train_report_dir,
+)
 
 from tests.conftest import REPO_ROOT
 
@@ -30,9 +39,24 @@ def test_training_and_transfer_paths():
     train = DVC["train"]["do"]
     assert str(adapter_dir("${item}")) in _paths(train["outs"])
     assert f"{train_report_dir('${item}')}/metrics.json" in _paths(train["metrics"])
-    transfer = DVC["transfer"]
+    carry, transfer = DVC["carry"], DVC["transfer"]
+    assert {str(adapter_dir("source")), str(svd_dir("source")), str(svd_dir("target"))} <= set(carry["deps"])
+    assert str(CARRIED_DIR) in _paths(carry["outs"]) and str(CARRY_COST) in _paths(carry["metrics"])
+    assert {str(CARRIED_DIR), str(CARRY_COST)} <= set(transfer["deps"])
     assert {str(TRANSFER_DIR / "adapter"), str(TRANSFER_DIR / "control")} <= _paths(transfer["outs"])
-    assert {str(adapter_dir("source")), str(svd_dir("source")), str(svd_dir("target"))} <= set(transfer["deps"])
+
+
+def test_the_carry_stage_reads_no_threshold_and_every_method_option_block():
+    """A threshold change must not rerun the carry, and a change of any method's options must."""
+    import dataclasses
+
+    from paw.transfer.registry import get_method, known_methods
+
+    carry = set(DVC["carry"]["params"])
+    assert not {"transfer", "transfer.threshold", "transfer.control"} & carry
+    with_options = {m for m in known_methods() if dataclasses.fields(get_method(m).options)}
+    assert {"transfer.method", "transfer.rank", *(f"transfer.{m}" for m in with_options)} <= carry
+    assert {"transfer.threshold", "transfer.control"} <= set(DVC["transfer"]["params"])
 
 
 def test_stage_scripts_exist_and_are_declared_as_deps():

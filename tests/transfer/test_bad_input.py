@@ -121,3 +121,21 @@ def test_cli_transfers_and_reports_errors_in_one_line(tiny_llama, tiny_gemma2, a
     assert err.count("\n") == 0 and "expected one of activation, aligned, copy, cross_lora, projection" in err
     assert _cli([*common, "--out", str(tmp_path / "bad"), "--threshold", "3"]) == 2
     assert not (tmp_path / "bad").exists()
+
+
+def test_cli_saves_a_carry_and_reselects_from_it(tiny_llama, tiny_gemma2, adapters, tmp_path, capsys):
+    common = ["transfer", "--source-model", str(tiny_llama), "--source-adapter", str(adapters["llama"]),
+              "--target-model", str(tiny_gemma2), "--method", "cross_lora", "--rank", "8"]
+    assert _cli([*common, "--out", str(tmp_path / "first"), "--carried", str(tmp_path / "carried")]) == 0
+    assert (tmp_path / "carried" / "carried.json").is_file()
+    assert _cli(["transfer", "--from-carried", str(tmp_path / "carried"), "--out", str(tmp_path / "again"),
+                 "--no-control"]) == 0
+    assert (tmp_path / "again" / "adapter").is_dir() and not (tmp_path / "again" / "control").exists()
+    capsys.readouterr()
+    # The carry fixed models, method and rank: naming them again is refused; so is a whole transfer without models.
+    assert _cli(["transfer", "--from-carried", str(tmp_path / "carried"), "--out", str(tmp_path / "bad"),
+                 "--rank", "16", "--method", "aligned"]) == 2
+    assert "--from-carried: --method, --rank cannot be combined with it" in capsys.readouterr().err
+    assert _cli(["transfer", "--source-model", str(tiny_llama), "--out", str(tmp_path / "bad")]) == 2
+    assert "--source-adapter, --target-model required" in capsys.readouterr().err
+    assert not (tmp_path / "bad").exists()

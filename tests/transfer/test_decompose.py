@@ -6,7 +6,7 @@ import pytest
 import torch
 
 from paw.config import load_params
-from paw.transfer import decompose_from_params, transfer_from_params
+from paw.transfer import carry_from_params, decompose_from_params, transfer_from_carried_params
 from paw.transfer.decompose import read_decomposition, truncated_svd
 
 
@@ -23,26 +23,29 @@ def test_truncated_svd_matches_exact_on_large_matrix():
     assert torch.allclose(f.U.T @ f.U, torch.eye(16), atol=1e-4)
 
 
-def test_pipeline_api_reuses_decompositions(tiny_llama, tiny_qwen2, adapters, probe_file, tmp_path):
-    params = load_params(overrides={
-        "transfer.rank": 16, "transfer.method": "activation",
-        "transfer.activation": {"probe_file": str(probe_file), "probe_size": 10},
-    })
+def test_pipeline_api_reuses_decompositions(tiny_llama, tiny_qwen2, adapters, probe_file, tmp_path, monkeypatch):
+    overrides = {"transfer.rank": 16, "transfer.method": "activation",
+                 "transfer.activation": {"probe_file": str(probe_file), "probe_size": 10}}
+    params = load_params(overrides=overrides)
     decompose_from_params(params, tiny_llama, tmp_path / "svd" / "source")
     decompose_from_params(params, tiny_qwen2, tmp_path / "svd" / "target")
     stamps = {p: p.stat().st_mtime_ns for p in (tmp_path / "svd").rglob("*") if p.is_file()}
     factors = read_decomposition(tmp_path / "svd" / "target", tiny_qwen2, 16)
     assert all(f.S.shape[0] <= 16 for f in factors.values()) and len(factors) == 3 * 7
-    first = transfer_from_params(params, tiny_llama, adapters["llama"], tiny_qwen2, tmp_path / "t",
-                                 tmp_path / "svd" / "source", tmp_path / "svd" / "target")
+    cost = carry_from_params(params, tiny_llama, adapters["llama"], tiny_qwen2, tmp_path / "carried",
+                             tmp_path / "svd" / "source", tmp_path / "svd" / "target")
+    assert cost["modules_carried"] == cost["modules_considered"] == 3 * 7 and cost["seconds"] > 0
+    first = transfer_from_carried_params(params, tmp_path / "carried", tmp_path / "t", carry_cost=cost)
     assert first["method"] == "activation" and first["options"]["probe_size"] == 10
+    assert first["totals"]["carry_seconds"] == cost["seconds"]
     for name in ("adapter", "control", "diagnostics.json", "diagnostics.md"):
         assert (tmp_path / "t" / name).exists()
-    # A threshold-only change reruns the transfer alone; the decompositions are read, not rewritten.
-    stricter = load_params(overrides={"transfer.rank": 16, "transfer.method": "aligned", "transfer.threshold": 0.3,
-                                      "transfer.control": False})
-    second = transfer_from_params(stricter, tiny_llama, adapters["llama"], tiny_qwen2, tmp_path / "t",
-                                  tmp_path / "svd" / "source", tmp_path / "svd" / "target")
+    # A threshold-only change reruns the selection alone: no base is loaded, the decompositions stay untouched.
+    import paw.models
+
+    monkeypatch.setattr(paw.models, "load_model", lambda *a, **k: pytest.fail("a base model was loaded"))
+    stricter = load_params(overrides={**overrides, "transfer.threshold": 0.3, "transfer.control": False})
+    second = transfer_from_carried_params(stricter, tmp_path / "carried", tmp_path / "t")
     assert not (tmp_path / "t" / "control").exists()
     assert second["totals"]["modules_kept"] <= first["totals"]["modules_kept"]
     assert stamps == {p: p.stat().st_mtime_ns for p in (tmp_path / "svd").rglob("*") if p.is_file()}

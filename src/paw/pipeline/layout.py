@@ -32,8 +32,10 @@ def train_report_dir(role: str) -> Path:
     return REPORTS / "train" / role
 
 
+CARRIED_DIR = Path("models/carried")  # the carry stage's threshold-independent results (paw.transfer.carried)
 TRANSFER_DIR = Path("models/transfer")
 TRANSFER_REPORT_DIR = REPORTS / "transfer"
+CARRY_COST = TRANSFER_REPORT_DIR / "carry.json"
 
 
 def eval_dir(name: str, reports: str | Path = REPORTS) -> Path:

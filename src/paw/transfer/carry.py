@@ -50,7 +50,9 @@ def refactor(b: "torch.Tensor", a: "torch.Tensor", r: int) -> tuple["torch.Tenso
     return new_b[:, :r].contiguous(), new_a[:r].contiguous()
 
 
-def carry_module(ctx: "TransferContext", pair: "ModulePair", plan: ModulePlan, threshold: float):
+def carry_module(ctx: "TransferContext", pair: "ModulePair", plan: ModulePlan):
+    """Carry and score one module whatever its similarity (the threshold is applied later, see `paw.transfer.carried`).
+    Returns its record and factors (A [r×in], B [out×r])."""
     import torch
 
     a_s, b_s = ctx.adapter[pair.source.path]
@@ -69,9 +71,6 @@ def carry_module(ctx: "TransferContext", pair: "ModulePair", plan: ModulePlan, t
         similarity = sum(s for s, _ in scores) / len(scores)
         chance = sum(c for _, c in scores) / len(scores)
     record.update(similarity=_round(similarity), chance=_round(chance))
-    if similarity is not None and similarity < threshold:
-        record.update(kept=False, reason=f"similarity {similarity:.3g} below transfer.threshold {threshold:g}")
-        return record, None
     b = plan.left(b_s)
     a = plan.right(a_s.T).T
     carried = frobenius(b, a)
@@ -88,7 +87,7 @@ def carry_module(ctx: "TransferContext", pair: "ModulePair", plan: ModulePlan, t
         b, a, norm = b * factor, a * factor, goal
     scale = ctx.alpha / ctx.r
     record.update(
-        kept=True, reason=plan.note or None, energy_kept=_round(energy),
+        carried=True, reason=plan.note or None, energy_kept=_round(energy),
         norm_ratio=_round(norm / source_norm if source_norm > 0 else None),
         update_size=_round(scale * norm / target_weight if target_weight > 0 else None),
         source_update_size=_round(scale * source_norm / source_weight if source_weight > 0 else None),

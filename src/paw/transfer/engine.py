@@ -1,5 +1,7 @@
-"""Run one transfer: validate inputs, pair modules, let the method carry each update, score and filter it, then
-write the target adapter, its norm-matched random control and the diagnostics — all in one atomic directory."""
+"""Run one transfer in two parts. Carrying: validate inputs, pair modules, let the method carry and score every
+update (threshold-independent; may be saved, see `paw.transfer.carried`). Finishing: keep the modules whose
+similarity reaches the threshold and write the target adapter, its norm-matched random control and the
+diagnostics — all in one atomic directory."""
 
 from __future__ import annotations
 
@@ -16,19 +18,25 @@ if TYPE_CHECKING:
     import torch
 
     from paw.config import Params
+    from paw.transfer.carried import Carried
 
 
-def transfer_from_params(params: "Params", source_model_dir, source_adapter_dir, target_model_dir, out_dir,
-                         source_svd_dir=None, target_svd_dir=None) -> dict:
-    """The transfer stage: writes out_dir/adapter/, out_dir/control/ (when transfer.control), diagnostics.json/.md."""
+def carry_from_params(params: "Params", source_model_dir, source_adapter_dir, target_model_dir, carried_dir,
+                      source_svd_dir=None, target_svd_dir=None) -> dict:
+    """The carry stage: every module carried into the target, saved in carried_dir. Returns its cost (seconds,
+    peak memory) and counts."""
+    from paw.transfer.carried import write_carried
+
     t = params.transfer
-    return run_transfer(
-        source_model_dir, source_adapter_dir, target_model_dir, out_dir,
-        method=t.method, threshold=t.threshold, rank=t.rank, control=t.control, options=t.options,
+    carried = carry_transfer(
+        source_model_dir, source_adapter_dir, target_model_dir, method=t.method, rank=t.rank, options=t.options,
         dtype=params.models.dtype, trust_remote_code=params.models.trust_remote_code, seed=params.seed,
         source_svd_dir=source_svd_dir, target_svd_dir=target_svd_dir,
         probe_loader=lambda: task_probe_texts(params.dataset, params.data_path),
     )
+    write_carried(carried_dir, carried)
+    return {"method": t.method, "modules_considered": len(carried.records), "modules_carried": len(carried.weights),
+            **carried.cost}
 
 
 def task_probe_texts(dataset: str, data_path: str | None) -> list[str]:
@@ -51,14 +59,66 @@ def run_transfer(source_model_dir, source_adapter_dir, target_model_dir, out_dir
                  threshold: float = 1.0e-4, rank: int = 64, control: bool = True,
                  options: Mapping[str, Any] | None = None, dtype: str = "float32", trust_remote_code: bool = False,
                  seed: int = 0, source_svd_dir=None, target_svd_dir=None,
-                 probe_loader: Callable[[], list[str]] | None = None) -> dict:
+                 probe_loader: Callable[[], list[str]] | None = None, carried_dir=None) -> dict:
+    """Carry every module, then keep those whose similarity reaches `threshold` and write out_dir. With
+    `carried_dir`, the threshold-independent results are also saved there for `transfer_from_carried`."""
+    check_threshold(threshold)
+    carried = carry_transfer(
+        source_model_dir, source_adapter_dir, target_model_dir, method=method, rank=rank, options=options,
+        dtype=dtype, trust_remote_code=trust_remote_code, seed=seed, source_svd_dir=source_svd_dir,
+        target_svd_dir=target_svd_dir, probe_loader=probe_loader,
+    )
+    if carried_dir is not None:
+        from paw.transfer.carried import write_carried
+
+        write_carried(carried_dir, carried)
+    return finish_transfer(carried, out_dir, threshold, control)
+
+
+def transfer_from_carried(carried_dir, out_dir, *, threshold: float = 1.0e-4, control: bool = True,
+                          carry_cost: Mapping[str, Any] | None = None) -> dict:
+    """Only the threshold-dependent part of a transfer, from a saved carry: no base model is loaded."""
+    from paw.transfer.carried import read_carried
+
+    check_threshold(threshold)
+    carried = read_carried(carried_dir)
+    carried.cost = dict(carry_cost or {})
+    return finish_transfer(carried, out_dir, threshold, control)
+
+
+def transfer_from_carried_params(params: "Params", carried_dir, out_dir, carry_cost=None) -> dict:
+    """The transfer stage: `transfer.threshold` and `transfer.control` applied to the carry stage's output."""
+    return transfer_from_carried(carried_dir, out_dir, threshold=params.transfer.threshold,
+                                 control=params.transfer.control, carry_cost=carry_cost)
+
+
+def finish_transfer(carried, out_dir, threshold: float, control: bool) -> dict:
+    from paw.transfer.carried import select
+    from paw.transfer.output import write_outputs
+
+    start = time.perf_counter()
+    weights, records = select(carried, threshold)
+    return write_outputs(Path(out_dir), carried, weights, records, {**carried.summary, "threshold": threshold},
+                         control, start)
+
+
+def check_threshold(threshold: float) -> None:
+    if not isinstance(threshold, (int, float)) or isinstance(threshold, bool) or not 0 <= threshold <= 1:
+        raise PawError(f"transfer.threshold = {threshold} — expected a number in [0, 1]")
+
+
+def carry_transfer(source_model_dir, source_adapter_dir, target_model_dir, *, method: str = "aligned",
+                   rank: int = 64, options: Mapping[str, Any] | None = None, dtype: str = "float32",
+                   trust_remote_code: bool = False, seed: int = 0, source_svd_dir=None, target_svd_dir=None,
+                   probe_loader: Callable[[], list[str]] | None = None) -> "Carried":
+    """The costly, threshold-independent part: every paired module's update carried into the target and scored."""
     from paw.models import check_adapter_fits, load_model, read_adapter, resolve_model_dir
+    from paw.resources import peak_gpu_mb, peak_ram_mb
+    from paw.transfer.carried import Carried
 
     start = time.perf_counter()
     options = dict(options or {})
-    if not isinstance(threshold, (int, float)) or not 0 <= threshold <= 1:
-        raise PawError(f"transfer.threshold = {threshold} — expected a number in [0, 1]")
-    if not isinstance(rank, int) or rank <= 0:
+    if not isinstance(rank, int) or isinstance(rank, bool) or rank <= 0:
         raise PawError(f"transfer.rank = {rank} — expected a positive integer")
     check_option_blocks(options)
     chosen: TransferMethod = get_method(method, options.get(method))
@@ -99,27 +159,25 @@ def run_transfer(source_model_dir, source_adapter_dir, target_model_dir, out_dir
         except SkipModule as why:
             records.append(skip_record(pair.target, pair.source.layer, str(why)))
             continue
-        record, factors = carry_module(ctx, pair, plan, threshold)
+        record, factors = carry_module(ctx, pair, plan)
         records.append(record)
-        if factors is not None:
-            weights[pair.target.path] = factors
+        weights[pair.target.path] = factors
     records.sort(key=lambda r: (r["target_layer"], r["kind"]))
     if not weights:
-        best = max((r["similarity"] for r in records if r.get("similarity") is not None), default=None)
-        raise PawError(
-            f"no module was transferred ({len(records)} considered; highest similarity {best}, "
-            f"transfer.threshold = {threshold}) — lower the threshold or pick another method"
-        )
-    from paw.transfer.output import write_outputs
-
-    carried = {pair.source.path for pair in pairs}
+        reasons = sorted({r["reason"] for r in records})
+        raise PawError(f"no module could be carried by {chosen.name} ({len(records)} considered: "
+                       f"{'; '.join(reasons)[:300]}) — pick another method")
+    carried_paths = {pair.source.path for pair in pairs}
     summary = {
-        "source_modules_not_carried": sorted(set(adapter) - carried),
+        "source_modules_not_carried": sorted(set(adapter) - carried_paths),
         "method": chosen.name, "method_summary": chosen.summary, "options": _plain(chosen.options),
-        "source_model": source_dir.name, "target_model": target_dir.name, "threshold": threshold, "rank": rank,
+        "source_model": source_dir.name, "target_model": target_dir.name, "rank": rank,
         "lora_r": info.r, "lora_alpha": info.alpha, "seed": seed, **layer_diag, "method_diagnostics": method_diag,
     }
-    return write_outputs(Path(out_dir), ctx, weights, records, summary, control, start)
+    cost = {"seconds": round(time.perf_counter() - start, 2), "peak_ram_mb": peak_ram_mb(),
+            "peak_gpu_mb": peak_gpu_mb()}
+    return Carried(records=records, weights=weights, summary=summary, r=info.r, alpha=info.alpha,
+                   target_model=target_dir.name, target_layers=target_layout.n_layers, cost=cost)
 
 
 def _plain(options: Any) -> dict:

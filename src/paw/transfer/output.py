@@ -12,7 +12,7 @@ from paw.io import atomic_dir, atomic_file, write_json
 from paw.resources import peak_gpu_mb, peak_ram_mb
 
 if TYPE_CHECKING:
-    from paw.transfer.context import TransferContext
+    from paw.transfer.carried import Carried
 
 DEPTHS = ("early", "middle", "late")
 
@@ -68,15 +68,16 @@ def _mean(values) -> float | None:
     return round(sum(values) / len(values), 4) if values else None
 
 
-def write_outputs(out_dir: Path, ctx: "TransferContext", weights: dict, records: list[dict], summary: dict,
+def write_outputs(out_dir: Path, carried: "Carried", weights: dict, records: list[dict], summary: dict,
                   control: bool, start: float) -> dict:
+    """`start` is when selecting began; the carry's own cost (when known) is added to the totals."""
     from paw.models import write_adapter
 
     kept = [r for r in records if r["kept"]]
     totals = {
         "modules_considered": len(records), "modules_kept": len(kept),
         "coverage": round(len(kept) / len(records), 4) if records else 0.0,
-        **coverage(records, ctx.target_layout.n_layers),
+        **coverage(records, carried.target_layers),
         "mean_similarity": _mean(r.get("similarity") for r in records),
         "mean_chance": _mean(r.get("chance") for r in records),
         "mean_energy_kept": _mean(r.get("energy_kept") for r in kept),
@@ -86,18 +87,29 @@ def write_outputs(out_dir: Path, ctx: "TransferContext", weights: dict, records:
     }
     diagnostics = {**summary, "totals": totals, "modules": records}
     with atomic_dir(out_dir) as tmp:
-        write_adapter(tmp / "adapter", weights, ctx.r, ctx.alpha, ctx.target_dir.name)
+        c = carried
+        write_adapter(tmp / "adapter", weights, c.r, c.alpha, c.target_model)
         name_kept_modules(tmp / "adapter", list(weights), records)
         if control:
-            write_adapter(tmp / "control", control_weights(weights, ctx.seed), ctx.r, ctx.alpha, ctx.target_dir.name)
+            write_adapter(tmp / "control", control_weights(weights, c.summary["seed"]), c.r, c.alpha, c.target_model)
             name_kept_modules(tmp / "control", list(weights), records)
-        totals["seconds"] = round(time.perf_counter() - start, 2)
-        totals["peak_ram_mb"] = peak_ram_mb()
-        totals["peak_gpu_mb"] = peak_gpu_mb()
+        totals.update(cost_totals(c.cost, time.perf_counter() - start))
         write_json(tmp / "diagnostics.json", diagnostics)
         with atomic_file(tmp / "diagnostics.md") as handle:
             handle.write(markdown(diagnostics))
     return diagnostics
+
+
+def cost_totals(carry_cost: dict, select_seconds: float) -> dict:
+    """Seconds and peak memory of the whole transfer: the carry (when known) plus this selection."""
+    gpu = [v for v in (carry_cost.get("peak_gpu_mb"), peak_gpu_mb()) if v is not None]
+    return {
+        "seconds": round(carry_cost.get("seconds", 0.0) + select_seconds, 2),
+        "carry_seconds": carry_cost.get("seconds"),
+        "select_seconds": round(select_seconds, 2),
+        "peak_ram_mb": max(carry_cost.get("peak_ram_mb") or 0, peak_ram_mb() or 0) or None,
+        "peak_gpu_mb": max(gpu) if gpu else None,
+    }
 
 
 def markdown(d: dict) -> str:
@@ -111,7 +123,8 @@ def markdown(d: dict) -> str:
         f"Kept {t['modules_kept']} of {t['modules_considered']} modules ({t['coverage']:.0%}); mean similarity "
         f"{t['mean_similarity']} (chance {t['mean_chance']}); mean energy kept {t['mean_energy_kept']}; mean norm "
         f"ratio {t['mean_norm_ratio']}; update size ‖ΔW‖/‖W‖ {t['mean_update_size']} (source "
-        f"{t['mean_source_update_size']}); {t['seconds']} s, peak RAM {t['peak_ram_mb']} MiB.",
+        f"{t['mean_source_update_size']}); {t['seconds']} s (of which selection {t['select_seconds']} s), "
+        f"peak RAM {t['peak_ram_mb']} MiB.",
         "",
         "| coverage | " + " | ".join(t["by_kind"]) + " | " + " | ".join(DEPTHS) + " |",
         "|---" * (1 + len(t["by_kind"]) + len(DEPTHS)) + "|",

@@ -1,0 +1,30 @@
+"""Carry every module of the source LoRA into the target base (threshold-independent: the costly part of a
+transfer, which a threshold change does not rerun).  Serves `dvc repro carry`."""
+
+from paw.config import load_params
+from paw.io import write_json
+from paw.pipeline.checks import check_consistency, check_transfer
+from paw.pipeline.layout import CARRIED_DIR, CARRY_COST, adapter_dir, base_model_dir, svd_dir
+from paw.pipeline.stage import run_stage
+
+
+def main() -> None:
+    from paw.transfer import carry_from_params
+
+    params = load_params()
+    check_consistency(params)
+    check_transfer(params)
+    cost = carry_from_params(
+        params,
+        base_model_dir(params, "source"),
+        adapter_dir("source"),
+        base_model_dir(params, "target"),
+        CARRIED_DIR,
+        source_svd_dir=svd_dir("source"),
+        target_svd_dir=svd_dir("target"),
+    )
+    write_json(CARRY_COST, cost)
+
+
+if __name__ == "__main__":
+    run_stage(main)
