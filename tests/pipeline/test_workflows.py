@@ -88,7 +88,9 @@ def test_switching_env_makes_only_model_dependent_stages_stale(built, tmp_path):
     assert json.loads(run(repo, "dvc", "status", "--json").stdout) == {}  # the quick stages do not read `local`
     shrink_params(repo / "params.yaml", {"env": "local"})
     stale = set(json.loads(run(repo, "dvc", "status", "--json").stdout))
-    assert stale == ALL_STAGES - {"toy"}
+    # `dvc status` lists the stages whose own inputs changed; `transfer` reads only the carry and the threshold,
+    # so it reruns after `carry` without being stale itself.
+    assert stale == ALL_STAGES - {"toy", "transfer"}
 
 
 def test_metrics_diff_between_branches_shows_the_accuracy_change(built, tmp_path):
