@@ -5,7 +5,7 @@ API for the pipeline stages:
     carry_from_params(params, source_model_dir, source_adapter_dir, target_model_dir, carried_dir,
                       source_svd_dir=None, target_svd_dir=None) -> dict    # every module carried, saved
     transfer_from_carried_params(params, carried_dir, out_dir, carry_cost=None) -> dict
-                                                                           # threshold → adapter/, control/, diagnostics
+                                                      # threshold → adapter/, control/, diagnostics
 Lower level: `run_transfer(...)` (both parts in one call), `transfer_from_carried(...)`, `decompose(...)`,
 `known_methods()`.
 """

@@ -27,7 +27,8 @@ def control_weights(weights: dict, seed: int) -> dict:
 
     control = {}
     for path, (a, b) in sorted(weights.items()):
-        generator = torch.Generator().manual_seed(seed * 1_000_003 + zlib.crc32(b"control:" + path.encode()))  # apart from SVD sketches
+        # Seeded apart from the SVD sketches of the same module (their seed mixes in the bare path).
+        generator = torch.Generator().manual_seed(seed * 1_000_003 + zlib.crc32(b"control:" + path.encode()))
         rand_b = torch.randn(b.shape, generator=generator)
         rand_a = torch.randn(a.shape, generator=generator)
         goal, have = frobenius(b, a), frobenius(rand_b, rand_a)
