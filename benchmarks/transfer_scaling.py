@@ -95,7 +95,14 @@ def phase(args: argparse.Namespace) -> dict:
 
     root = Path(args.root)
     start = time.perf_counter()
-    if args.phase == "decompose":
+    if args.phase == "build":
+        from paw.models import quiet_hf
+
+        quiet_hf()
+        for name in SHAPES:
+            build_base(name, root / name, args.layers)
+        build_adapter(root / "llama3-8b", root / "adapter")
+    elif args.phase == "decompose":
         decompose(root / args.model, root / f"svd-{args.model}", rank=args.rank)
     elif args.phase.endswith(":rerun"):
         method = args.phase.split(":")[0]
@@ -125,9 +132,9 @@ def report_kept(result: dict) -> None:
           file=sys.stderr)
 
 
-def run_phase(root: Path, name: str, rank: int, model: str = "", threshold: float = 1e-4) -> dict:
+def run_phase(root: Path, name: str, rank: int, model: str = "", threshold: float = 1e-4, layers: int = 2) -> dict:
     cmd = [sys.executable, __file__, "--phase", name, "--root", str(root), "--rank", str(rank),
-           "--threshold", str(threshold)]
+           "--threshold", str(threshold), "--layers", str(layers)]
     if model:
         cmd += ["--model", model]
     done = subprocess.run(cmd, capture_output=True, text=True)
@@ -156,15 +163,14 @@ def main() -> None:
         print(json.dumps(phase(args)))
         return
 
-    from paw.models import quiet_hf
-
-    quiet_hf()
     with tempfile.TemporaryDirectory(prefix="paw-scaling-") as tmp:
         root = Path(tmp)
         (root / "probe.txt").write_text("\n".join(probe_lines(7, 200)) + "\n")
-        for name in SHAPES:
-            build_base(name, root / name, args.layers)
-        build_adapter(root / "llama3-8b", root / "adapter")
+        # Built in a child process too: Linux carries a parent's resident size into its children's peak RSS, so
+        # a parent holding the bases would inflate every phase's measured peak.
+        built = run_phase(root, "build", args.rank, layers=args.layers)
+        if "error" in built:
+            raise SystemExit(f"building the bases failed: {built['error']}")
         rows = {}
         for name, spec in SHAPES.items():
             rows[f"decompose {name}"] = {**run_phase(root, "decompose", args.rank, model=name),

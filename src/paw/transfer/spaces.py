@@ -4,7 +4,7 @@
   vocabularies contain (matched by token string, with the "Ġ"/"▁" word-start markers unified).
 - `paired_activations`: both bases run on the same probe texts; positions are paired where both tokenizers end a
   token at the same character, so different vocabularies still give row-aligned activation matrices.
-- `ridge_map`, `linear_cka`, `cka_layer_map`: fitting and layer matching on those activations.
+- `ridge_map`, `RidgeFit`, `linear_cka`, `cka_layer_map`: fitting and layer matching on those activations.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from paw.errors import PawError
-from paw.transfer.layout import depth_layer_map, ordered_best_matching
+from paw.transfer.layout import depth_layer_map, ordered_best_matching, parse_path
 
 if TYPE_CHECKING:
     import torch
@@ -21,6 +21,9 @@ if TYPE_CHECKING:
     from paw.transfer.context import TransferContext
 
 WORD_START = ("Ġ", "▁")
+# Layer matching needs a stable similarity score, not full-rank fits; every position it reads costs a pass of both
+# bases through all their layers, so a run for layer matching alone (no module paths) reads at most this many.
+MATCH_POSITIONS = 1024
 
 
 def _normal_token(token: str) -> str:
@@ -155,12 +158,18 @@ class Activations:
 
 
 def paired_activations(ctx: "TransferContext", max_texts: int, max_length: int, max_positions: int,
-                       source_paths: list[str], target_paths: list[str]) -> Activations:
-    """Run both bases over the probe texts, keeping positions where both tokenizers end a token at one char."""
+                       source_paths: list[str], target_paths: list[str], hidden: bool = True) -> Activations:
+    """Run both bases over the probe texts, keeping positions where both tokenizers end a token at one char.
+
+    Collects each listed module's inputs and outputs and, with `hidden`, the residual stream at every layer
+    boundary. Without `hidden` a pass stops after the deepest layer holding a listed module. With no module paths
+    (layer matching alone) at most MATCH_POSITIONS positions are read."""
     import torch
 
+    if not source_paths and not target_paths:
+        max_positions = min(max_positions, MATCH_POSITIONS)
     texts = ctx.probe_texts()[:max_texts]
-    hidden = {"source": [], "target": []}
+    states_by_side: dict[str, list] = {"source": [], "target": []}
     keys = [("source", p) for p in source_paths] + [("target", p) for p in target_paths]
     inputs: dict[tuple[str, str], list] = {key: [] for key in keys}
     outputs: dict[tuple[str, str], list] = {key: [] for key in keys}
@@ -174,26 +183,10 @@ def paired_activations(ctx: "TransferContext", max_texts: int, max_length: int, 
         for side, ids, ends, paths in (("source", ids_s, ends_s, source_paths), ("target", ids_t, ends_t, target_paths)):
             keep = torch.tensor([ends[c] for c in shared])
             model = ctx.source_model if side == "source" else ctx.target_model
-            hidden_last: list = []
-            hooks = [last_layer_hook(model, keep, hidden_last)]
-            for path in paths:
-                def hook(module, args, out, key=(side, path)):
-                    inputs[key].append(args[0][0, keep].detach().float())
-                    outputs[key].append(out[0, keep].detach().float())
-                hooks.append(model.get_submodule(path).register_forward_hook(hook))
-            try:
-                # The decoder alone: hidden states are all that is needed, and a 262k-word output head is not.
-                decoder = model.get_decoder() if hasattr(model, "get_decoder") else model
-                with torch.no_grad():
-                    result = decoder(input_ids=torch.tensor([ids]), output_hidden_states=True, use_cache=False)
-            finally:
-                for handle in hooks:
-                    handle.remove()
-            # Hugging Face's last hidden state is after the final norm; layer matching needs the raw residual.
-            states = [h[0, keep].detach().float() for h in result.hidden_states[:-1]] + hidden_last
-            if not hidden[side]:
-                hidden[side] = [[] for _ in states]
-            for bucket, state in zip(hidden[side], states):
+            states = _run_model(model, ids, keep, paths, side, inputs, outputs, hidden)
+            if not states_by_side[side]:
+                states_by_side[side] = [[] for _ in states]
+            for bucket, state in zip(states_by_side[side], states):
                 bucket.append(state)
         total += len(shared)
         if total >= max_positions:
@@ -202,34 +195,124 @@ def paired_activations(ctx: "TransferContext", max_texts: int, max_length: int, 
         raise PawError("the probe text gave fewer than 2 positions both tokenizers split alike — give more text")
     cat = lambda chunks: torch.cat(chunks, 0)  # noqa: E731
     return Activations(
-        hidden_source=[cat(c) for c in hidden["source"]],
-        hidden_target=[cat(c) for c in hidden["target"]],
+        hidden_source=[cat(c) for c in states_by_side["source"]],
+        hidden_target=[cat(c) for c in states_by_side["target"]],
         inputs={p: cat(c) for p, c in inputs.items() if c},
         outputs={p: cat(c) for p, c in outputs.items() if c},
         positions=total,
     )
 
 
-def last_layer_hook(model, keep, sink: list):
-    """Capture the residual stream leaving the last decoder layer (before the final norm) into `sink`."""
+class _DeepEnough(Exception):
+    """Raised after the deepest layer a run needs, ending the forward pass there."""
+
+
+def _run_model(model, ids: list[int], keep, paths: list[str], side: str, inputs: dict, outputs: dict,
+               hidden: bool) -> list:
+    """One forward pass over `ids`, appending the kept positions of each path's input and output to the buckets;
+    returns the residual stream at each layer boundary (empty without `hidden`)."""
+    import torch
+
+    hidden_last: list = []
+    hooks = [last_layer_hook(model, keep, hidden_last)] if hidden else []
+    for path in paths:
+        reshape = per_head_norm(model, path)
+
+        def hook(module, args, out, key=(side, path), reshape=reshape):
+            inputs[key].append(args[0][0, keep].detach().float())
+            outputs[key].append(reshape(out[0, keep].detach().float()))
+        hooks.append(model.get_submodule(path).register_forward_hook(hook))
+    if not hidden and paths:
+        hooks.append(_block(model, max(parse_path(p)[0] for p in paths)).register_forward_hook(_stop))
+    try:
+        # The decoder alone: hidden states are all that is needed, and a 262k-word output head is not.
+        decoder = model.get_decoder() if hasattr(model, "get_decoder") else model
+        with torch.no_grad():
+            result = decoder(input_ids=torch.tensor([ids]), output_hidden_states=hidden, use_cache=False)
+    except _DeepEnough:
+        return []
+    finally:
+        for handle in hooks:
+            handle.remove()
+    if not hidden:
+        return []
+    # Hugging Face's last hidden state is after the final norm; layer matching needs the raw residual.
+    return [h[0, keep].detach().float() for h in result.hidden_states[:-1]] + hidden_last
+
+
+def _stop(module, args, out):
+    raise _DeepEnough
+
+
+def per_head_norm(model, path: str):
+    """The attention reads q and k only after a per-head RMS norm where the model has one (`q_norm`/`k_norm`, as in
+    Gemma 3 and Qwen3), so their maps are fitted on per-head-normalised outputs. This also makes the fit well posed
+    when q is wider than the residual stream (Gemma 3 270M: 1024 from 640): raw q outputs span only as many
+    directions as the residual, and a fit on them drops the adapter's other directions; normalised per head, each
+    head is scaled by its own factor per position and the outputs span the full width. The map stays one on raw q
+    coordinates: per head the norm only rescales each position."""
+    parsed = parse_path(path)
+    norm = None
+    if parsed is not None and parsed[1] in ("q_proj", "k_proj"):
+        parent = model.get_submodule(path.rsplit(".", 1)[0])
+        norm = getattr(parent, parsed[1][0] + "_norm", None)
+    weight = getattr(norm, "weight", None)
+    width = int(weight.numel()) if weight is not None else 0  # head_dim (or the whole width, for a joint norm)
+
+    def identity(out):
+        return out
+
+    def normalised(out):
+        if out.shape[-1] % width:
+            return out
+        heads = out.reshape(out.shape[0], -1, width)
+        rms = heads.pow(2).mean(-1, keepdim=True).sqrt().clamp_min(1e-12)
+        return (heads / rms).reshape(out.shape)
+
+    return normalised if width else identity
+
+
+def _block(model, layer: int):
+    """The decoder block holding layer `layer`'s modules."""
     from paw.transfer.layout import model_layout
 
     layout = model_layout(model)
-    site = next(s for (layer, _), s in sorted(layout.sites.items()) if layer == layout.n_layers - 1)
-    block = model.get_submodule(site.path.split(f".layers.{site.layer}.")[0] + f".layers.{site.layer}")
+    site = next(s for (index, _), s in sorted(layout.sites.items()) if index == layer)
+    return model.get_submodule(site.path.split(f".layers.{layer}.")[0] + f".layers.{layer}")
+
+
+def last_layer_hook(model, keep, sink: list):
+    """Capture the residual stream leaving the last decoder layer (before the final norm) into `sink`."""
+    from paw.transfer.layout import model_layout
 
     def hook(module, args, out):
         tensor = out[0] if isinstance(out, tuple) else out
         sink.append(tensor[0, keep].detach().float())
 
-    return block.register_forward_hook(hook)
+    return _block(model, model_layout(model).n_layers - 1).register_forward_hook(hook)
+
+
+def _centered_kernel(x: "torch.Tensor") -> tuple["torch.Tensor", float]:
+    x = x - x.mean(0)
+    kernel = x @ x.T
+    return kernel, float(kernel.norm())
 
 
 def cka_layer_map(acts: Activations) -> tuple[dict[int, int], float]:
-    """Order-preserving layer matching maximising CKA of each layer's input and output hidden states."""
-    hs, ht = acts.hidden_source, acts.hidden_target
+    """Order-preserving layer matching maximising CKA of each layer's input and output hidden states.
+
+    Linear CKA in kernel form, ⟨Kx, Ky⟩/(‖Kx‖‖Ky‖) with K = X·Xᵀ of centred X (equal to `linear_cka`): one n×n kernel
+    per layer boundary, then an inner product per pair — instead of a d×d product per pair, which at 18 × 36 layers
+    of Gemma 3 took a minute. Rows are capped at MATCH_POSITIONS to bound the kernels' size."""
+    hs = [h[:MATCH_POSITIONS] for h in acts.hidden_source]
+    ht = [h[:MATCH_POSITIONS] for h in acts.hidden_target]
+    ks, kt = [_centered_kernel(h) for h in hs], [_centered_kernel(h) for h in ht]
+
+    def cka(a, b) -> float:
+        return float((a[0] * b[0]).sum()) / (a[1] * b[1]) if a[1] > 0 and b[1] > 0 else 0.0
+
     n_s, n_t = len(hs) - 1, len(ht) - 1
-    scores = [[linear_cka(ht[j], hs[i]) + linear_cka(ht[j + 1], hs[i + 1]) for i in range(n_s)] for j in range(n_t)]
+    scores = [[cka(kt[j], ks[i]) + cka(kt[j + 1], ks[i + 1]) for i in range(n_s)] for j in range(n_t)]
     mapping = ordered_best_matching(scores)
     mean = sum(scores[j][i] for j, i in mapping.items()) / (2 * max(1, len(mapping)))
     return mapping, mean

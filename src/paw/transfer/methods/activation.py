@@ -6,6 +6,11 @@ least squares on paired activations of both bases over probe text (the bases' ow
 On unrelated toy bases such fits move accuracy only at weak ridge and with updates several times the size of a
 target-trained LoRA's — hence `ridge`, `probe_size` and `norm_rescale` are options and the diagnostics report
 each module's update size. Fit quality (R² of each map on the probe) is reported per module.
+
+The fits are exact only where the probe's activations span each space the adapter touches: a 2048-wide MLP
+intermediate needs a few thousand paired positions of varied text (`max_positions`, `probe_size`), and at layer 0,
+where activations depend on the token alone, as many distinct tokens. q/k outputs are fitted after the per-head norm
+the attention applies (see `spaces.per_head_norm`).
 """
 
 from __future__ import annotations
@@ -53,8 +58,9 @@ class Activation(TransferMethod):
                 reader = intermediate_reader(ctx, side, site)
                 if reader is not None:
                     paths.add(reader)
+        # The fits need the modules' activations only: each pass stops after the deepest adapted layer.
         acts = paired_activations(ctx, o.probe_size, o.max_length, o.max_positions, sorted(source_paths),
-                                  sorted(target_paths))
+                                  sorted(target_paths), hidden=False)
         ctx.state["activation.acts"] = acts
         return {"paired_positions": acts.positions}
 
