@@ -113,6 +113,12 @@ def cost_totals(carry_cost: dict, select_seconds: float) -> dict:
     }
 
 
+def _cost(t: dict) -> str:
+    if t.get("carry_seconds") is None:
+        return f"selection {t['select_seconds']} s (from a saved carry whose time is not recorded here)"
+    return f"{t['seconds']} s (carry {t['carry_seconds']} s, selection {t['select_seconds']} s)"
+
+
 def markdown(d: dict) -> str:
     t = d["totals"]
     lines = [
@@ -124,8 +130,7 @@ def markdown(d: dict) -> str:
         f"Kept {t['modules_kept']} of {t['modules_considered']} modules ({t['coverage']:.0%}); mean similarity "
         f"{t['mean_similarity']} (chance {t['mean_chance']}); mean energy kept {t['mean_energy_kept']}; mean norm "
         f"ratio {t['mean_norm_ratio']}; update size ‖ΔW‖/‖W‖ {t['mean_update_size']} (source "
-        f"{t['mean_source_update_size']}); {t['seconds']} s (of which selection {t['select_seconds']} s), "
-        f"peak RAM {t['peak_ram_mb']} MiB.",
+        f"{t['mean_source_update_size']}); {_cost(t)}, peak RAM {t['peak_ram_mb']} MiB.",
         "",
         "| coverage | " + " | ".join(t["by_kind"]) + " | " + " | ".join(DEPTHS) + " |",
         "|---" * (1 + len(t["by_kind"]) + len(DEPTHS)) + "|",
