@@ -112,3 +112,16 @@ def test_normalized_config_is_stable(llama_adapter, tmp_path):
     assert (copy / "adapter_config.json").read_bytes() == first
     assert json.loads(first)["target_modules"] == ["q_proj", "v_proj"]
     assert json.loads(first)["base_model_name_or_path"] == "tiny-llama"
+
+
+def test_partial_adapter_named_by_path_wraps_only_its_modules(tiny_llama, tmp_path, recwarn):
+    from peft.tuners.lora import LoraLayer
+
+    model = load_model(tiny_llama)
+    weights = {name: w for name, w in _random_lora(model).items() if ".layers.0." in name}
+    write_adapter(tmp_path / "by_path", weights, r=4, alpha=8, base_model_name="tiny-llama", full_paths=True)
+    peft_model = attach_adapter(load_model(tiny_llama), tmp_path / "by_path")
+    wrapped = {name.removeprefix("base_model.model.") for name, m in peft_model.named_modules()
+               if isinstance(m, LoraLayer)}
+    assert wrapped == set(weights)
+    assert not [w for w in recwarn if "missing" in str(w.message).lower()]

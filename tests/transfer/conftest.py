@@ -33,7 +33,7 @@ def make_adapter(model_dir: Path, out_dir: Path, r: int = 4, alpha: float = 8.0,
             b = torch.randn(module.out_features, r, generator=generator)
             size = float(module.weight.detach().norm()) / float((b @ a).norm()) * strength * r / alpha
             weights[path] = (a * size**0.5, b * size**0.5)
-    write_adapter(out_dir, weights, r, alpha, Path(model_dir).name)
+    write_adapter(out_dir, weights, r, alpha, Path(model_dir).name, full_paths=layers is not None)
     return out_dir
 
 
@@ -112,6 +112,37 @@ def rotated_deepened(source_dir: Path, out_dir: Path, rotation: "torch.Tensor") 
 @pytest.fixture(scope="session")
 def probe_file(tmp_path_factory) -> Path:
     return write_probe(tmp_path_factory.mktemp("probe") / "probe.txt")
+
+
+@pytest.fixture(scope="session")
+def tiny_qwen3(tiny_llama, tmp_path_factory) -> Path:
+    """A tiny Qwen3 (tiny Llama's tokenizer): per-head q/k norms and q wider than the residual stream (4 heads × 16
+    from 32), as in Gemma 3 270M; its norm gains are uniform, so any orthogonal rotation keeps its function."""
+    import shutil
+
+    import torch
+    from transformers import AutoModelForCausalLM, Qwen3Config
+
+    from paw.models import load_tokenizer
+
+    out_dir = tmp_path_factory.mktemp("qwen3") / "qwen3-tiny"
+    out_dir.mkdir()
+    for name in ("tokenizer.json", "tokenizer_config.json", "special_tokens_map.json"):
+        if (tiny_llama / name).exists():
+            shutil.copy(tiny_llama / name, out_dir / name)
+    tokenizer = load_tokenizer(out_dir)
+    config = Qwen3Config(vocab_size=len(tokenizer), hidden_size=32, intermediate_size=64, num_hidden_layers=2,
+                         num_attention_heads=4, num_key_value_heads=2, head_dim=16, max_position_embeddings=256,
+                         tie_word_embeddings=False, bos_token_id=tokenizer.bos_token_id,
+                         eos_token_id=tokenizer.eos_token_id, pad_token_id=tokenizer.pad_token_id)
+    torch.manual_seed(3)
+    model = AutoModelForCausalLM.from_config(config)
+    with torch.no_grad():  # the same larger-than-default scale as the other tiny models
+        for param in model.parameters():
+            if param.dim() == 2:
+                param.normal_(0.0, 1.2 / param.shape[1] ** 0.5)
+    model.save_pretrained(out_dir, safe_serialization=True)
+    return out_dir
 
 
 @pytest.fixture(scope="session")

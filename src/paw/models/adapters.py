@@ -135,9 +135,14 @@ def write_adapter(
     r: int,
     alpha: float,
     base_model_name: str,
+    full_paths: bool = False,
 ) -> None:
     """Write a standard PEFT LoRA dir from {module path: (A [r×in], B [out×r])}; PeftModel.from_pretrained loads it.
-    `out_dir` should be a fresh temporary directory (see paw.io.atomic_dir)."""
+    `out_dir` should be a fresh temporary directory (see paw.io.atomic_dir).
+
+    `target_modules` lists kind names (q_proj, …), or with `full_paths` each module's path: for an adapter that
+    covers only some modules of a kind, kind names would make PEFT wrap the others too (as zero updates, warning
+    that their weights are missing)."""
     import torch
     from safetensors.torch import save_file
 
@@ -147,7 +152,7 @@ def write_adapter(
     for module, (a, b) in sorted(weights.items()):
         tensors[f"base_model.model.{module}.lora_A.weight"] = a.detach().to(torch.float32).contiguous().cpu()
         tensors[f"base_model.model.{module}.lora_B.weight"] = b.detach().to(torch.float32).contiguous().cpu()
-    targets = sorted({module.rsplit(".", 1)[-1] for module in weights})
+    targets = sorted(weights) if full_paths else sorted({module.rsplit(".", 1)[-1] for module in weights})
     config = {
         "base_model_name_or_path": base_model_name,
         "bias": "none",

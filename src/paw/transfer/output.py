@@ -37,19 +37,6 @@ def control_weights(weights: dict, seed: int) -> dict:
     return control
 
 
-def name_kept_modules(adapter_dir: Path, kept: list[str], records: list[dict]) -> None:
-    """When some modules of an adapted kind were skipped, list the kept modules by full path in target_modules, so
-    PEFT attaches LoRA exactly there (kind names would also wrap the skipped ones, as zero updates, with warnings)."""
-    import json
-
-    if all(record["kept"] for record in records):
-        return
-    config_path = adapter_dir / "adapter_config.json"
-    config = json.loads(config_path.read_text())
-    config["target_modules"] = sorted(kept)
-    config_path.write_text(json.dumps(config, indent=2, sort_keys=True) + "\n")
-
-
 def coverage(records: list[dict], n_layers: int) -> dict:
     by_kind: dict[str, dict] = {}
     by_depth: dict[str, dict] = {d: {"kept": 0, "total": 0} for d in DEPTHS}
@@ -89,11 +76,13 @@ def write_outputs(out_dir: Path, carried: "Carried", weights: dict, records: lis
     diagnostics = {**summary, "totals": totals, "modules": records}
     with atomic_dir(out_dir) as tmp:
         c = carried
-        write_adapter(tmp / "adapter", weights, c.r, c.alpha, c.target_model)
-        name_kept_modules(tmp / "adapter", list(weights), records)
+        # When some modules of an adapted kind were skipped, name the kept ones by path so PEFT attaches LoRA
+        # exactly there.
+        partial = not all(record["kept"] for record in records)
+        write_adapter(tmp / "adapter", weights, c.r, c.alpha, c.target_model, full_paths=partial)
         if control:
-            write_adapter(tmp / "control", control_weights(weights, c.summary["seed"]), c.r, c.alpha, c.target_model)
-            name_kept_modules(tmp / "control", list(weights), records)
+            write_adapter(tmp / "control", control_weights(weights, c.summary["seed"]), c.r, c.alpha, c.target_model,
+                          full_paths=partial)
         totals.update(cost_totals(c.cost, time.perf_counter() - start))
         write_json(tmp / "diagnostics.json", diagnostics)
         with atomic_file(tmp / "diagnostics.md") as handle:

@@ -180,7 +180,8 @@ def paired_activations(ctx: "TransferContext", max_texts: int, max_length: int, 
         shared = sorted(set(ends_s) & set(ends_t))[: max_positions - total]
         if not shared:
             continue
-        for side, ids, ends, paths in (("source", ids_s, ends_s, source_paths), ("target", ids_t, ends_t, target_paths)):
+        runs = (("source", ids_s, ends_s, source_paths), ("target", ids_t, ends_t, target_paths))
+        for side, ids, ends, paths in runs:
             keep = torch.tensor([ends[c] for c in shared])
             model = ctx.source_model if side == "source" else ctx.target_model
             states = _run_model(model, ids, keep, paths, side, inputs, outputs, hidden)
