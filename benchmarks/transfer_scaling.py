@@ -113,8 +113,8 @@ def phase(args: argparse.Namespace) -> dict:
         method = args.phase
         options = {}
         if method == "activation":
-            options = {"activation": {"probe_file": str(root / "probe.txt"), "probe_size": 32,
-                                      "max_positions": 512}}
+            options = {"activation": {"probe_file": str(root / "probe.txt"), "probe_size": args.probe_size,
+                                      "max_positions": args.max_positions}}
         result = run_transfer(
             root / "llama3-8b", root / "adapter", root / "qwen2.5-7b", root / f"out-{method}-{args.threshold}",
             method=method, rank=args.rank, threshold=args.threshold, options=options,
@@ -132,9 +132,12 @@ def report_kept(result: dict) -> None:
           file=sys.stderr)
 
 
+PROBE_ARGS: list[str] = []  # the activation probe settings, handed to every phase
+
+
 def run_phase(root: Path, name: str, rank: int, model: str = "", threshold: float = 1e-4, layers: int = 2) -> dict:
     cmd = [sys.executable, __file__, "--phase", name, "--root", str(root), "--rank", str(rank),
-           "--threshold", str(threshold), "--layers", str(layers)]
+           "--threshold", str(threshold), "--layers", str(layers), *PROBE_ARGS]
     if model:
         cmd += ["--model", model]
     done = subprocess.run(cmd, capture_output=True, text=True)
@@ -153,6 +156,9 @@ def main() -> None:
     parser.add_argument("--rank", type=int, default=64, help="transfer.rank (k of the truncated SVDs)")
     parser.add_argument("--methods", nargs="+", default=["cross_lora", "aligned", "activation"])
     parser.add_argument("--rerun-threshold", type=float, default=0.01, help="threshold of the threshold-only rerun")
+    parser.add_argument("--probe-size", type=int, default=32, help="activation: probe texts (params default 64)")
+    parser.add_argument("--max-positions", type=int, default=512,
+                        help="activation: paired positions kept (params default 2048)")
     parser.add_argument("--json", help="also write the results here")
     parser.add_argument("--phase", help=argparse.SUPPRESS)
     parser.add_argument("--root", help=argparse.SUPPRESS)
@@ -168,6 +174,7 @@ def main() -> None:
         (root / "probe.txt").write_text("\n".join(probe_lines(7, 200)) + "\n")
         # Built in a child process too: Linux carries a parent's resident size into its children's peak RSS, so
         # a parent holding the bases would inflate every phase's measured peak.
+        PROBE_ARGS[:] = ["--probe-size", str(args.probe_size), "--max-positions", str(args.max_positions)]
         built = run_phase(root, "build", args.rank, layers=args.layers)
         if "error" in built:
             raise SystemExit(f"building the bases failed: {built['error']}")
@@ -185,7 +192,8 @@ def main() -> None:
 
 def report(rows: dict, args: argparse.Namespace) -> None:
     print(f"Llama-3-8B → Qwen2.5-7B shapes, {args.layers} of 32 / 28 layers built, rank {args.rank}, "
-          "random weights; 'full' = measured × (full layers / built layers)")
+          "random weights; 'full' = measured × (full layers / built layers); activation probe "
+          f"{args.probe_size} texts, ≤ {args.max_positions} positions")
     print(f"{'phase':44} {'seconds':>9} {'full (extrap.)':>15} {'peak RAM MiB':>13}  note")
     decompose_full = sum(r.get("seconds", 0) * r["scale"] for k, r in rows.items() if k.startswith("decompose"))
     for key, r in rows.items():

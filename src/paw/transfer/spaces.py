@@ -59,6 +59,8 @@ class RidgeFit:
         lam = ridge * float((self.x * self.x).sum()) / max(1, min(n, p))
         self.primal = n >= p
         gram = self.x.T @ self.x if self.primal else self.x @ self.x.T
+        # The dual Gram matrix (n×n, but n·n·p to form) is kept for r_squared's predictions.
+        self.kernel = None if self.primal else gram
         eye = torch.eye(gram.shape[0], dtype=gram.dtype)
         jitter = 1e-12 * float(gram.diagonal().mean()) + 1e-300
         while True:  # rank-deficient activations at (near) zero ridge: add the least jitter that factorises
@@ -95,7 +97,7 @@ class RidgeFit:
         if self.primal:
             prediction = self.x @ self._solve(self.x.T @ y)
         else:
-            prediction = (self.x @ self.x.T) @ self._solve(y)
+            prediction = self.kernel @ self._solve(y)
         residual = ((prediction - y) ** 2).sum()
         total = ((y - y.mean(0)) ** 2).sum().clamp_min(1e-12)
         return float(1 - residual / total)
