@@ -85,8 +85,7 @@ def read_carried(carried_dir: str | Path) -> Carried:
 def select(carried: Carried, threshold: float) -> tuple[dict, list[dict]]:
     """Keep the carried modules whose similarity reaches the threshold (modules without a common space to score
     in have similarity null and are always kept). Returns (weights, records with `kept` and `reason`)."""
-    if not isinstance(threshold, (int, float)) or isinstance(threshold, bool) or not 0 <= threshold <= 1:
-        raise PawError(f"transfer.threshold = {threshold} — expected a number in [0, 1]")
+    check_threshold(threshold)
     weights, records = {}, []
     for record in carried.records:
         record = {key: value for key, value in record.items() if key != "carried"}
@@ -107,3 +106,8 @@ def select(carried: Carried, threshold: float) -> tuple[dict, list[dict]]:
             f"transfer.threshold = {threshold}) — lower the threshold or pick another method"
         )
     return weights, records
+
+
+def check_threshold(threshold: float) -> None:
+    if not isinstance(threshold, (int, float)) or isinstance(threshold, bool) or not 0 <= threshold <= 1:
+        raise PawError(f"transfer.threshold = {threshold} — expected a number in [0, 1]")

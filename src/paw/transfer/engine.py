@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Mapping
 
 from paw.errors import PawError
+from paw.transfer.carried import Carried, check_threshold, read_carried, select, write_carried
 from paw.transfer.context import ModulePair, TransferContext
 from paw.transfer.layout import Layout, depth_layer_map, model_layout, parse_path
 from paw.transfer.registry import SkipModule, TransferMethod, check_option_blocks, get_method
@@ -18,15 +19,11 @@ if TYPE_CHECKING:
     import torch
 
     from paw.config import Params
-    from paw.transfer.carried import Carried
-
 
 def carry_from_params(params: "Params", source_model_dir, source_adapter_dir, target_model_dir, carried_dir,
                       source_svd_dir=None, target_svd_dir=None) -> dict:
     """The carry stage: every module carried into the target, saved in carried_dir. Returns its cost (seconds,
     peak memory) and counts."""
-    from paw.transfer.carried import write_carried
-
     t = params.transfer
     carried = carry_transfer(
         source_model_dir, source_adapter_dir, target_model_dir, method=t.method, rank=t.rank, options=t.options,
@@ -69,8 +66,6 @@ def run_transfer(source_model_dir, source_adapter_dir, target_model_dir, out_dir
         target_svd_dir=target_svd_dir, probe_loader=probe_loader,
     )
     if carried_dir is not None:
-        from paw.transfer.carried import write_carried
-
         write_carried(carried_dir, carried)
     return finish_transfer(carried, out_dir, threshold, control)
 
@@ -78,8 +73,6 @@ def run_transfer(source_model_dir, source_adapter_dir, target_model_dir, out_dir
 def transfer_from_carried(carried_dir, out_dir, *, threshold: float = 1.0e-4, control: bool = True,
                           carry_cost: Mapping[str, Any] | None = None) -> dict:
     """Only the threshold-dependent part of a transfer, from a saved carry: no base model is loaded."""
-    from paw.transfer.carried import read_carried
-
     check_threshold(threshold)
     carried = read_carried(carried_dir)
     carried.cost = dict(carry_cost or {})
@@ -93,7 +86,6 @@ def transfer_from_carried_params(params: "Params", carried_dir, out_dir, carry_c
 
 
 def finish_transfer(carried, out_dir, threshold: float, control: bool) -> dict:
-    from paw.transfer.carried import select
     from paw.transfer.output import write_outputs
 
     start = time.perf_counter()
@@ -102,20 +94,13 @@ def finish_transfer(carried, out_dir, threshold: float, control: bool) -> dict:
                          control, start)
 
 
-def check_threshold(threshold: float) -> None:
-    if not isinstance(threshold, (int, float)) or isinstance(threshold, bool) or not 0 <= threshold <= 1:
-        raise PawError(f"transfer.threshold = {threshold} — expected a number in [0, 1]")
-
-
 def carry_transfer(source_model_dir, source_adapter_dir, target_model_dir, *, method: str = "aligned",
                    rank: int = 64, options: Mapping[str, Any] | None = None, dtype: str = "float32",
                    trust_remote_code: bool = False, seed: int = 0, source_svd_dir=None, target_svd_dir=None,
-                   probe_loader: Callable[[], list[str]] | None = None) -> "Carried":
+                   probe_loader: Callable[[], list[str]] | None = None) -> Carried:
     """The costly, threshold-independent part: every paired module's update carried into the target and scored."""
     from paw.models import check_adapter_fits, load_model, read_adapter, resolve_model_dir
     from paw.resources import peak_gpu_mb, peak_ram_mb
-    from paw.transfer.carried import Carried
-
     start = time.perf_counter()
     options = dict(options or {})
     if not isinstance(rank, int) or isinstance(rank, bool) or rank <= 0:
