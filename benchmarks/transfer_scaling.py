@@ -103,7 +103,7 @@ def phase(args: argparse.Namespace) -> dict:
             build_base(name, root / name, args.layers)
         build_adapter(root / "llama3-8b", root / "adapter")
     elif args.phase == "decompose":
-        decompose(root / args.model, root / f"svd-{args.model}", rank=args.rank)
+        decompose(root / args.model, root / f"svd-{args.model}", rank=args.rank, dtype=args.dtype)
     elif args.phase.endswith(":rerun"):
         method = args.phase.split(":")[0]
         result = transfer_from_carried(root / f"carried-{method}", root / f"out-{method}-{args.threshold}",
@@ -117,7 +117,7 @@ def phase(args: argparse.Namespace) -> dict:
                                       "max_positions": args.max_positions}}
         result = run_transfer(
             root / "llama3-8b", root / "adapter", root / "qwen2.5-7b", root / f"out-{method}-{args.threshold}",
-            method=method, rank=args.rank, threshold=args.threshold, options=options,
+            method=method, rank=args.rank, threshold=args.threshold, options=options, dtype=args.dtype,
             source_svd_dir=root / "svd-llama3-8b", target_svd_dir=root / "svd-qwen2.5-7b",
             carried_dir=root / f"carried-{method}",
         )
@@ -159,6 +159,7 @@ def main() -> None:
     parser.add_argument("--probe-size", type=int, default=32, help="activation: probe texts (params default 64)")
     parser.add_argument("--max-positions", type=int, default=512,
                         help="activation: paired positions kept (params default 2048)")
+    parser.add_argument("--dtype", default="float32", help="models.dtype the bases are loaded in (float32, bfloat16)")
     parser.add_argument("--json", help="also write the results here")
     parser.add_argument("--phase", help=argparse.SUPPRESS)
     parser.add_argument("--root", help=argparse.SUPPRESS)
@@ -174,7 +175,8 @@ def main() -> None:
         (root / "probe.txt").write_text("\n".join(probe_lines(7, 200)) + "\n")
         # Built in a child process too: Linux carries a parent's resident size into its children's peak RSS, so
         # a parent holding the bases would inflate every phase's measured peak.
-        PROBE_ARGS[:] = ["--probe-size", str(args.probe_size), "--max-positions", str(args.max_positions)]
+        PROBE_ARGS[:] = ["--probe-size", str(args.probe_size), "--max-positions", str(args.max_positions),
+                         "--dtype", args.dtype]
         built = run_phase(root, "build", args.rank, layers=args.layers)
         if "error" in built:
             raise SystemExit(f"building the bases failed: {built['error']}")
@@ -193,7 +195,7 @@ def main() -> None:
 def report(rows: dict, args: argparse.Namespace) -> None:
     print(f"Llama-3-8B → Qwen2.5-7B shapes, {args.layers} of 32 / 28 layers built, rank {args.rank}, "
           "random weights; 'full' = measured × (full layers / built layers); activation probe "
-          f"{args.probe_size} texts, ≤ {args.max_positions} positions")
+          f"{args.probe_size} texts, ≤ {args.max_positions} positions; bases in {args.dtype}")
     print(f"{'phase':44} {'seconds':>9} {'full (extrap.)':>15} {'peak RAM MiB':>13}  note")
     decompose_full = sum(r.get("seconds", 0) * r["scale"] for k, r in rows.items() if k.startswith("decompose"))
     for key, r in rows.items():
