@@ -132,33 +132,12 @@ def write_outputs(out_dir: str | Path, metrics: dict[str, Any], predictions: lis
                 handle.write(json.dumps(line) + "\n")
 
 
-def evaluate(
-    model_dir: str | Path,
-    adapter_dir: str | Path | None,
-    task_name: str,
-    out_dir: str | Path,
-    *,
-    data_path: str | Path | None = None,
-    split: str | None = None,
-    prompt_style: str = "cloze",
-    sample_ratio: float = 1.0,
-    max_samples: int | None = None,
-    batch_size: int = 8,
-    dtype: str = "float32",
-    seed: int = 0,
-    devices: int = 1,
-    trust_remote_code: bool = False,
-    share_context: bool = True,
-    progress: bool = True,
-) -> dict[str, Any]:
+def evaluate(model_dir: str | Path, adapter_dir: str | Path | None, task_name: str, out_dir: str | Path,
+             **options: Any) -> dict[str, Any]:
     """Score `model_dir` (+ `adapter_dir`) on a task; write out_dir/metrics.json and predictions.jsonl; return
-    the metrics. Everything is checked (data, sampling, model, adapter) before anything is written."""
-    return evaluate_many(
-        [(model_dir, adapter_dir, out_dir)], task_name, data_path=data_path, split=split,
-        prompt_style=prompt_style, sample_ratio=sample_ratio, max_samples=max_samples, batch_size=batch_size,
-        dtype=dtype, seed=seed, devices=devices, trust_remote_code=trust_remote_code, share_context=share_context,
-        progress=progress,
-    )[0]
+    the metrics. `options` are `evaluate_many`'s keywords. Everything is checked (data, sampling, model, adapter)
+    before anything is written."""
+    return evaluate_many([(model_dir, adapter_dir, out_dir)], task_name, **options)[0]
 
 
 def evaluate_many(

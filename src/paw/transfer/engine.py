@@ -20,6 +20,7 @@ if TYPE_CHECKING:
 
     from paw.config import Params
 
+
 def carry_from_params(params: "Params", source_model_dir, source_adapter_dir, target_model_dir, carried_dir,
                       source_svd_dir=None, target_svd_dir=None) -> dict:
     """The carry stage: every module carried into the target, saved in carried_dir. Returns its cost (seconds,
@@ -59,7 +60,7 @@ def run_transfer(source_model_dir, source_adapter_dir, target_model_dir, out_dir
                  probe_loader: Callable[[], list[str]] | None = None, carried_dir=None) -> dict:
     """Carry every module, then keep those whose similarity reaches `threshold` and write out_dir. With
     `carried_dir`, the threshold-independent results are also saved there for `transfer_from_carried`."""
-    check_threshold(threshold)
+    check_threshold(threshold)  # before the costly part, not only when selecting
     carried = carry_transfer(
         source_model_dir, source_adapter_dir, target_model_dir, method=method, rank=rank, options=options,
         dtype=dtype, trust_remote_code=trust_remote_code, seed=seed, source_svd_dir=source_svd_dir,
@@ -73,7 +74,6 @@ def run_transfer(source_model_dir, source_adapter_dir, target_model_dir, out_dir
 def transfer_from_carried(carried_dir, out_dir, *, threshold: float = 1.0e-4, control: bool = True,
                           carry_cost: Mapping[str, Any] | None = None) -> dict:
     """Only the threshold-dependent part of a transfer, from a saved carry: no base model is loaded."""
-    check_threshold(threshold)
     carried = read_carried(carried_dir)
     carried.cost = dict(carry_cost or {})
     return finish_transfer(carried, out_dir, threshold, control)
@@ -90,8 +90,7 @@ def finish_transfer(carried, out_dir, threshold: float, control: bool) -> dict:
 
     start = time.perf_counter()
     weights, records = select(carried, threshold)
-    return write_outputs(Path(out_dir), carried, weights, records, {**carried.summary, "threshold": threshold},
-                         control, start)
+    return write_outputs(Path(out_dir), carried, weights, records, threshold, control, start)
 
 
 def carry_transfer(source_model_dir, source_adapter_dir, target_model_dir, *, method: str = "aligned",

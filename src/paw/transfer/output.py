@@ -56,7 +56,7 @@ def _mean(values) -> float | None:
     return round(sum(values) / len(values), 4) if values else None
 
 
-def write_outputs(out_dir: Path, carried: "Carried", weights: dict, records: list[dict], summary: dict,
+def write_outputs(out_dir: Path, carried: "Carried", weights: dict, records: list[dict], threshold: float,
                   control: bool, start: float) -> dict:
     """`start` is when selecting began; the carry's own cost (when known) is added to the totals."""
     from paw.models import write_adapter
@@ -73,17 +73,15 @@ def write_outputs(out_dir: Path, carried: "Carried", weights: dict, records: lis
         "mean_update_size": _mean(r.get("update_size") for r in kept),
         "mean_source_update_size": _mean(r.get("source_update_size") for r in kept),
     }
-    diagnostics = {**summary, "totals": totals, "modules": records}
+    diagnostics = {**carried.summary, "threshold": threshold, "totals": totals, "modules": records}
+    # When some modules of an adapted kind were skipped, name the kept ones by path so PEFT attaches LoRA exactly there.
+    partial = len(kept) < len(records)
     with atomic_dir(out_dir) as tmp:
-        c = carried
-        # When some modules of an adapted kind were skipped, name the kept ones by path so PEFT attaches LoRA
-        # exactly there.
-        partial = not all(record["kept"] for record in records)
-        write_adapter(tmp / "adapter", weights, c.r, c.alpha, c.target_model, full_paths=partial)
+        write_adapter(tmp / "adapter", weights, carried.r, carried.alpha, carried.target_model, full_paths=partial)
         if control:
-            write_adapter(tmp / "control", control_weights(weights, c.summary["seed"]), c.r, c.alpha, c.target_model,
-                          full_paths=partial)
-        totals.update(cost_totals(c.cost, time.perf_counter() - start))
+            write_adapter(tmp / "control", control_weights(weights, carried.summary["seed"]), carried.r, carried.alpha,
+                          carried.target_model, full_paths=partial)
+        totals.update(cost_totals(carried.cost, time.perf_counter() - start))
         write_json(tmp / "diagnostics.json", diagnostics)
         with atomic_file(tmp / "diagnostics.md") as handle:
             handle.write(markdown(diagnostics))
