@@ -1,6 +1,8 @@
 """Carry every module of the source LoRA into the target base (threshold-independent: the costly part of a
 transfer, which a threshold change does not rerun).  Serves `dvc repro carry`."""
 
+import _env  # noqa: F401  (first: checks this interpreter has paw, see stages/_env.py)
+
 from paw.config import load_params
 from paw.io import write_json
 from paw.pipeline.checks import check_consistency, check_transfer

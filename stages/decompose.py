@@ -1,5 +1,6 @@
 """Truncated SVDs of one base's weights, cached for every transfer.  Serves `dvc repro decompose@source|target`."""
 
+import _env  # noqa: F401  (first: checks this interpreter has paw, see stages/_env.py)
 import sys
 
 from paw.config import load_params

@@ -1,6 +1,7 @@
 """Evaluate one base, with or without an adapter, on the task.  Serves `dvc repro eval_<name>`,
 name in source_base, source_lora, target_base, transferred, control, target_lora."""
 
+import _env  # noqa: F401  (first: checks this interpreter has paw, see stages/_env.py)
 import sys
 
 from paw.config import load_params

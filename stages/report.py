@@ -1,5 +1,7 @@
 """Write reports/summary.{json,csv,md} and the charts from every evaluation.  Serves `dvc repro report`."""
 
+import _env  # noqa: F401  (first: checks this interpreter has paw, see stages/_env.py)
+
 from paw.config import load_params
 from paw.pipeline.layout import REPORTS
 from paw.pipeline.stage import run_stage

@@ -1,5 +1,7 @@
 """Build the embedded toy world: bases under models/toy-*, questions under data/toy.  Serves `dvc repro toy`."""
 
+import _env  # noqa: F401  (first: checks this interpreter has paw, see stages/_env.py)
+
 from paw.config import load_params
 from paw.io import write_json
 from paw.pipeline.layout import REPORTS, TOY_DATA

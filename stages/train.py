@@ -4,6 +4,7 @@ Checkpoints persist in models/checkpoints/<role> across runs; training resumes f
 written for the same params, data and base (see paw.training), so an interrupted `dvc repro` picks up where it was.
 """
 
+import _env  # noqa: F401  (first: checks this interpreter has paw, see stages/_env.py)
 import sys
 
 from paw.config import load_params

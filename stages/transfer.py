@@ -1,6 +1,8 @@
 """Keep the carried modules that reach `transfer.threshold` and write the target adapter, its norm-matched control
 and the diagnostics. Loads no base model.  Serves `dvc repro transfer`."""
 
+import _env  # noqa: F401  (first: checks this interpreter has paw, see stages/_env.py)
+
 from paw.config import load_params
 from paw.io import read_json
 from paw.pipeline.checks import check_transfer
