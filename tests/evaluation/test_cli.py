@@ -39,8 +39,10 @@ def test_single_model_with_adapter_flag_writes_out_itself(tiny_llama, llama_lora
 
 @pytest.mark.parametrize(("extra", "message"), [
     (["--dataset", "nope"], "not a known dataset"),
-    (["--dataset", "piqa", "--sample-ratio", "1.5"], "sample_ratio"),
-    (["--dataset", "piqa", "--max-samples", "0"], "max_samples"),
+    # Named by the flag that gave the value, not by the library argument it fills.
+    (["--dataset", "piqa", "--sample-ratio", "1.5"], "--sample-ratio 1.5 — expected a number in (0, 1]"),
+    (["--dataset", "piqa", "--max-samples", "0"], "--max-samples 0 — expected"),
+    (["--dataset", "piqa", "--batch-size", "0"], "--batch-size 0 — expected a positive integer"),
 ])
 def test_bad_input_exit_2_one_line_no_output(tiny_llama, fixture_data, tmp_path, capsys, extra, message):
     code = paw_eval("--model", tiny_llama, "--data-path", fixture_data["piqa"], *extra, "--out", tmp_path / "o")

@@ -64,15 +64,21 @@ def plan_runs(specs: list[str], adapter: str | None, out: str) -> list[tuple[Pat
     return runs
 
 
+# Flags passed to the library under their own names: its errors (`batch_size = 0 — expected …`) then name the flag.
+LIBRARY_ARGS = ("split", "prompt_style", "sample_ratio", "max_samples", "batch_size", "dtype", "seed", "devices")
+
+
 def _eval(args: argparse.Namespace) -> int:
+    from paw.config.origins import given_flags
     from paw.evaluation.engine import evaluate_many
 
     runs = plan_runs(args.model, args.adapter, args.out)
-    results = evaluate_many(
-        runs, args.dataset, data_path=args.data_path, split=args.split, prompt_style=args.prompt_style,
-        sample_ratio=args.sample_ratio, max_samples=args.max_samples, batch_size=args.batch_size, dtype=args.dtype,
-        seed=args.seed, devices=args.devices, trust_remote_code=args.trust_remote_code,
-    )
+    with given_flags(vars(args), {dest: dest for dest in LIBRARY_ARGS}).named_in_errors():
+        results = evaluate_many(
+            runs, args.dataset, data_path=args.data_path, split=args.split, prompt_style=args.prompt_style,
+            sample_ratio=args.sample_ratio, max_samples=args.max_samples, batch_size=args.batch_size,
+            dtype=args.dtype, seed=args.seed, devices=args.devices, trust_remote_code=args.trust_remote_code,
+        )
     for (_, _, out_dir), metrics in zip(runs, results, strict=True):
         adapter = f" + {metrics['adapter']}" if metrics["adapter"] else ""
         print(

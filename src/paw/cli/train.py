@@ -38,20 +38,30 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.set_defaults(func=_train)
 
 
+# argparse dest -> the key of the env block its value fills (errors about it then name the flag, see origins).
+ENV_KEYS = {
+    "dataset": "dataset", "data_path": "data_path", "max_steps": "max_steps", "batch_size": "train_batch_size",
+    "lr": "lr", "precision": "precision", "devices": "devices", "strategy": "strategy",
+}  # fmt: skip
+
+
+def flag_keys(env: str) -> dict[str, str | tuple[str, ...]]:
+    return {dest: f"envs.{env}.{key}" for dest, key in ENV_KEYS.items()} | {
+        "prompt_style": ("train.prompt_style", "eval.prompt_style")}
+
+
 def params_for_cli(args: argparse.Namespace):
-    """params.yaml (or the defaults) with the command line's values put in the keys the library reads."""
+    """params.yaml (or the defaults) with the command line's values put in the keys the library reads, and the
+    FlagOrigins that names those values by their flags in errors."""
     from paw.config.load import parse_params, read_yaml
+    from paw.config.origins import given_flags
 
     path = Path(args.params)
     raw = read_yaml(path) if path.is_file() else {"env": "cli", "envs": {"cli": dict(DEFAULT_PROFILE)}}
     env = raw.get("env") if isinstance(raw, dict) else None
     profile = raw.get("envs", {}).get(env) if isinstance(raw.get("envs"), dict) else None
     if isinstance(profile, dict):  # an unknown env is reported by parse_params below
-        overrides = {
-            "dataset": args.dataset, "data_path": args.data_path, "max_steps": args.max_steps,
-            "train_batch_size": args.batch_size, "lr": args.lr, "precision": args.precision,
-            "devices": args.devices, "strategy": args.strategy,
-        }  # fmt: skip
+        overrides = {key: getattr(args, dest) for dest, key in ENV_KEYS.items()}
         profile.update({k: v for k, v in overrides.items() if v is not None})
         profile["data_path"] = args.data_path  # a dataset named here is read from here (or the hub), not data/toy
     data = raw.setdefault("data", {})
@@ -59,19 +69,22 @@ def params_for_cli(args: argparse.Namespace):
     if args.prompt_style:
         raw.setdefault("train", {})["prompt_style"] = args.prompt_style
         raw.setdefault("eval", {})["prompt_style"] = args.prompt_style
-    return parse_params(raw, source=str(path) if path.is_file() else "defaults")
+    origins = given_flags(vars(args), flag_keys(env if isinstance(env, str) else "cli"))
+    with origins.named_in_errors():
+        return parse_params(raw, source=str(path) if path.is_file() else "defaults"), origins
 
 
 def _train(args: argparse.Namespace) -> int:
     from paw.models import resolve_model_dir
     from paw.training import train_from_params
 
-    params = params_for_cli(args)
+    params, origins = params_for_cli(args)
     model_dir = resolve_model_dir(args.model, params.profile.models_dir)
     out = Path(args.out)
     created = not out.exists()
     try:
-        metrics = train_from_params(params, model_dir, out / "adapter", out, out / "checkpoints")
+        with origins.named_in_errors():
+            metrics = train_from_params(params, model_dir, out / "adapter", out, out / "checkpoints")
     except BaseException:
         if created and out.is_dir() and not any(out.iterdir()):
             out.rmdir()  # a failed first run leaves no output directory behind

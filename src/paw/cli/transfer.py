@@ -1,12 +1,17 @@
 """`paw transfer`: carry a LoRA adapter from a source base to a target base.
 
     paw transfer --source-model DIR --source-adapter DIR --target-model DIR --out DIR
-                 [--method NAME] [--threshold X] [--rank K] [--probe-file FILE] [--no-control] [--carried DIR]
+                 [--method NAME] [--threshold X] [--rank K] [--dtype D] [--no-control] [--carried DIR]
+                 [--probe-file FILE] [--probe-size N] [--max-positions N] [--ridge X]
     paw transfer --from-carried DIR --out DIR [--threshold X] [--no-control]
 
 Writes DIR/adapter/ (a PEFT adapter for the target), DIR/control/ (norm-matched random adapter),
 DIR/diagnostics.json and DIR/diagnostics.md. `--carried` also saves every module's carried update (before the
 threshold); `--from-carried` then tries another threshold in seconds, without loading either base.
+
+The probe flags set the method's options (`transfer.<method>.*` in params.yaml, which this command does not read);
+a probe file is plain text, one text per line, or `.jsonl` with one {"text": …} object per line (see
+`paw.transfer.probe`), so a multi-line prompt such as `Question: …\nAnswer:` fits.
 """
 
 from __future__ import annotations
@@ -33,7 +38,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--threshold", type=float, default=DEFAULTS.threshold,
                         help="skip modules whose similarity (0..1) is below this")
     parser.add_argument("--rank", type=int, help=f"k of the truncated SVDs of the bases (default {DEFAULTS.rank})")
-    parser.add_argument("--probe-file", help="text file (one text per line) for methods that read activations")
+    parser.add_argument("--dtype", choices=("float32", "bfloat16", "float16"),
+                        help="dtype the bases are loaded in (default float32; bfloat16 halves memory)")
+    parser.add_argument("--probe-file", help="probe text for methods that read activations: one text per line, "
+                        'or .jsonl with one {"text": ...} object per line')
+    parser.add_argument("--probe-size", type=int, help="probe texts read (method option probe_size)")
+    parser.add_argument("--max-positions", type=int, help="paired token positions kept (activation's max_positions)")
+    parser.add_argument("--ridge", type=float, help="relative ridge of the activation fits (method option ridge)")
     parser.add_argument("--seed", type=int, help="seed of the randomized SVD and the control adapter (default 0)")
     parser.add_argument("--no-control", action="store_true", help="do not write the control adapter")
     parser.add_argument("--carried", metavar="DIR", help="also save every module's carried update here")
@@ -43,7 +54,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 MODEL_ARGS = ("source_model", "source_adapter", "target_model")
-CARRY_ONLY = ("method", "rank", "probe_file", "seed", "carried")
+# Flags that set an option of the chosen method: argparse dest == the option's name under transfer.<method>.
+OPTION_FLAGS = ("probe_size", "max_positions", "ridge")
+CARRY_ONLY = ("method", "rank", "dtype", "probe_file", *OPTION_FLAGS, "seed", "carried")
 
 
 def _flag(name: str) -> str:
@@ -66,31 +79,64 @@ def _check_mode(args: argparse.Namespace) -> None:
                        "the target model (or --from-carried DIR)")
 
 
-def _transfer(args: argparse.Namespace) -> int:
-    from paw.transfer import run_transfer, transfer_from_carried
+def flag_keys(method: str) -> dict[str, str | tuple[str, ...]]:
+    """The keys (params, or the library's argument names) each flag's value fills: errors about them name the flag."""
+    return {"method": "transfer.method", "threshold": "transfer.threshold", "rank": "transfer.rank",
+            "dtype": "models.dtype", "probe_file": (f"transfer.{method}.probe_file", "probe_file")} | {
+        dest: f"transfer.{method}.{dest}" for dest in OPTION_FLAGS}
+
+
+def method_options(args: argparse.Namespace, method_name: str) -> dict:
+    """`{method: {option: value}}` from the option flags given; a flag the method has no option for is refused."""
+    import dataclasses
+
+    from paw.errors import PawError
     from paw.transfer.registry import get_method
+
+    given = {dest: getattr(args, dest) for dest in ("probe_file", *OPTION_FLAGS) if getattr(args, dest) is not None}
+    if not given:
+        return {}
+    known = {f.name for f in dataclasses.fields(get_method(method_name).Options)}  # unknown method: listed
+    for dest in given:
+        if dest not in known:
+            raise PawError(f"{_flag(dest)}: --method {method_name} has no option {dest} — its options: "
+                           f"{', '.join(sorted(known)) or 'none'}")
+    return {method_name: {k: v for k, v in given.items() if k != "probe_file"}}
+
+
+def probe_loader(args: argparse.Namespace, method_name: str):
+    """Reads --probe-file when the method asks for probe text; without one, says which flag to pass."""
+    from paw.errors import PawError
+    from paw.transfer.probe import FORMATS, read_probe_file
+
+    if args.probe_file is None:
+        def missing() -> list[str]:
+            raise PawError(f"--method {method_name} needs probe text here: pass --probe-file FILE ({FORMATS})")
+        return missing
+    # The key, not the flag: FlagOrigins turns `transfer.<method>.probe_file = PATH` into `--probe-file PATH`.
+    return lambda: read_probe_file(args.probe_file, key=f"transfer.{method_name}.probe_file")
+
+
+def _transfer(args: argparse.Namespace) -> int:
+    from paw.config.origins import given_flags
+    from paw.transfer import run_transfer, transfer_from_carried
 
     _check_mode(args)
     if args.from_carried:
-        result = transfer_from_carried(args.from_carried, args.out, threshold=args.threshold,
-                                       control=not args.no_control)
+        with given_flags(vars(args), flag_keys("")).named_in_errors():
+            result = transfer_from_carried(args.from_carried, args.out, threshold=args.threshold,
+                                           control=not args.no_control)
         return _print_result(args.out, result)
     method_name = DEFAULTS.method if args.method is None else args.method
-    rank = DEFAULTS.rank if args.rank is None else args.rank
-    seed = 0 if args.seed is None else args.seed
-    options = {}
-    if args.probe_file:
-        method = get_method(method_name)  # unknown method: the error lists the known ones
-        if not hasattr(method.options, "probe_file"):
-            from paw.errors import PawError
-
-            raise PawError(f"--probe-file: transfer method {method_name} reads no probe text")
-        options = {method_name: {"probe_file": args.probe_file}}
-    result = run_transfer(
-        args.source_model, args.source_adapter, args.target_model, args.out, method=method_name,
-        threshold=args.threshold, rank=rank, control=not args.no_control, options=options, seed=seed,
-        probe_loader=None, carried_dir=args.carried,
-    )
+    with given_flags(vars(args), flag_keys(method_name)).named_in_errors():
+        # The probe file travels as a loader, not as the probe_file option, so that its .jsonl form is read too.
+        result = run_transfer(
+            args.source_model, args.source_adapter, args.target_model, args.out, method=method_name,
+            threshold=args.threshold, rank=DEFAULTS.rank if args.rank is None else args.rank,
+            control=not args.no_control, options=method_options(args, method_name),
+            dtype=args.dtype or "float32", seed=0 if args.seed is None else args.seed,
+            probe_loader=probe_loader(args, method_name), carried_dir=args.carried,
+        )
     return _print_result(args.out, result)
 
 

@@ -71,9 +71,22 @@ class TransferContext:
     def probe_texts(self) -> list[str]:
         if "probe" not in self.state:
             if self.probe_loader is None:
-                raise PawError("this transfer method needs probe text: set transfer.<method>.probe_file")
+                raise PawError(f"this transfer needs probe text and was given none: set probe_file in the options "
+                               f"of the method in use ({probe_option_keys()})")
             texts = [t for t in self.probe_loader() if t.strip()]
             if not texts:
                 raise PawError("the probe text is empty — expected at least one non-empty line or question")
             self.state["probe"] = texts
         return self.state["probe"]
+
+
+def probe_option_keys() -> str:
+    """`transfer.activation.probe_file or transfer.aligned.probe_file`: the real keys, from the registry (the
+    context is not told which method runs)."""
+    import dataclasses
+
+    from paw.transfer.registry import get_method, known_methods
+
+    keys = [f"transfer.{name}.probe_file" for name in known_methods()
+            if "probe_file" in {f.name for f in dataclasses.fields(get_method(name).Options)}]
+    return " or ".join(keys)
