@@ -114,10 +114,30 @@ def test_evaluate_from_params(tiny_llama, fixture_data, tmp_path):
 
 def test_log_progress_is_short_lines_without_carriage_returns(tiny_llama, fixture_data, tmp_path, capsys):
     evaluate(tiny_llama, None, "boolq", tmp_path / "b", data_path=fixture_data["boolq"], batch_size=1)
-    out = capsys.readouterr().out
-    assert "\r" not in out
-    lines = [line for line in out.splitlines() if line.startswith("eval boolq:")]
+    err = capsys.readouterr().err
+    assert "\r" not in err
+    lines = [line for line in err.splitlines() if line.startswith("eval boolq:")]
     assert lines and lines[-1].startswith("eval boolq: 100%") and len(lines) <= 11
+
+
+def test_progress_counts_items_on_stderr_not_choices_on_stdout(tiny_llama, fixture_data, tmp_path, capsys):
+    # arc-easy items have several choices each: the count must still be in items, as `n` is.
+    metrics = evaluate(tiny_llama, None, "arc-easy", tmp_path / "a", data_path=fixture_data["arc-easy"], batch_size=1)
+    out, err = capsys.readouterr()
+    assert "eval arc-easy" not in out
+    last = [line for line in err.splitlines() if line.startswith("eval arc-easy:")][-1]
+    assert f"({metrics['n']}/{metrics['n']} items," in last, last
+
+
+def test_items_done_counts_an_item_once_all_its_choices_are_scored():
+    from paw.evaluation.progress import ItemsDone
+
+    advanced = []
+    done = ItemsDone([2, 3], advanced.append)  # requests 0-1: item 0; 2-4: item 1
+    done({4, 0})
+    done({1, 2})
+    done({3})
+    assert advanced == [0, 1, 1]
 
 
 @pytest.mark.parametrize(("change", "message"), [
@@ -168,6 +188,6 @@ def test_architecture_that_ignores_the_packed_masks_falls_back_to_plain_rows(tin
     # Simulate a model that drops the custom mask: every token then sees every earlier choice.
     monkeypatch.setattr(Scorer, "_masks", lambda self, positions, branches, device: (branches >= 0).long())
     fallback = score_eval_set(model, tokenizer, eval_set, share_context=True, progress=False)
-    assert "scoring each choice separately" in capsys.readouterr().out
+    assert "scoring each choice separately" in capsys.readouterr().err  # a note, not a result: stderr
     for a, b in zip(fallback, plain, strict=True):
         assert a == pytest.approx(b, abs=1e-5)

@@ -78,15 +78,15 @@ def merge_adapter(model, adapter_dir: str | Path):
 def score_eval_set(model, tokenizer, eval_set: EvalSet, *, batch_size: int = 8, share_context: bool = True,
                    progress: bool = True) -> list[list[float]]:
     """Per-item, per-choice loglikelihoods on this process's model."""
-    from paw.evaluation.progress import Progress
+    from paw.evaluation.progress import ItemsDone, Progress
     from paw.evaluation.requests import build_requests, resolve_max_length
     from paw.evaluation.scorer import Scorer
 
     grouped = build_requests(tokenizer, eval_set.items, resolve_max_length(model.config, tokenizer))
     scorer = Scorer(model, share_context=share_context, token_budget=batch_size * TOKENS_PER_BATCH_SLOT)
-    bar = Progress(sum(len(g) for g in grouped), f"eval {eval_set.task_name}", enabled=progress)
+    bar = Progress(len(grouped), f"eval {eval_set.task_name}", enabled=progress, unit="items")
     try:
-        flat = scorer.score(grouped, on_batch=bar.advance)
+        flat = scorer.score(grouped, on_batch=ItemsDone([len(g) for g in grouped], bar.advance))
     finally:
         bar.close()
     out, start = [], 0

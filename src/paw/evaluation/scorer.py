@@ -8,6 +8,7 @@ of scored positions — with a 262k vocabulary the head is most of a small model
 
 from __future__ import annotations
 
+import sys
 from typing import TYPE_CHECKING, Callable
 
 from paw.evaluation.packing import Row, plain_rows, shared_row, token_budget_batches
@@ -48,12 +49,14 @@ class Scorer:
             first += len(requests)
         return rows
 
-    def score(self, grouped: list[list[Request]], on_batch: Callable[[int], None] | None = None) -> list[float]:
-        """Loglikelihood per request, flattened in item-then-choice order."""
+    def score(self, grouped: list[list[Request]], on_batch: Callable[[set[int]], None] | None = None) -> list[float]:
+        """Loglikelihood per request, flattened in item-then-choice order. `on_batch` gets the numbers (in that
+        order) of the requests each batch finished: batches go longest first, so items finish out of order."""
         import torch
 
         if self.share_context and not self.shared_path_verified(grouped):
-            print("note: this architecture ignores custom attention masks; scoring each choice separately", flush=True)
+            print("note: this architecture ignores custom attention masks; scoring each choice separately",
+                  file=sys.stderr, flush=True)  # stderr: stdout carries only the results
             self.share_context = False
         total = sum(len(g) for g in grouped)
         lls = torch.zeros(total, dtype=torch.float64)
@@ -62,7 +65,7 @@ class Scorer:
             for batch in token_budget_batches(rows, self.token_budget):
                 self._score_batch(batch, lls)
                 if on_batch is not None:
-                    on_batch(sum(len({s[2] for s in row.scored}) for row in batch))
+                    on_batch({s[2] for row in batch for s in row.scored})
         return lls.tolist()
 
     def shared_path_verified(self, grouped: list[list[Request]]) -> bool:
