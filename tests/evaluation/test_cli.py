@@ -30,6 +30,31 @@ def test_several_models_one_directory_each(tiny_llama, tiny_qwen2, llama_lora, f
     assert "acc" in capsys.readouterr().out
 
 
+def test_adapters_with_the_same_dir_name_are_named_by_their_path(tiny_llama, llama_lora, fixture_data, tmp_path,
+                                                                 capsys):
+    import shutil
+
+    for method in ("cross_lora", "aligned"):  # the pipeline's layout: every adapter dir is called `adapter`
+        shutil.copytree(llama_lora, tmp_path / "runs" / method / "adapter")
+    code = paw_eval("--model", f"{tiny_llama}:{tmp_path / 'runs/cross_lora/adapter'}",
+                    "--model", f"{tiny_llama}:{tmp_path / 'runs/aligned/adapter'}", "--dataset", "piqa",
+                    "--data-path", fixture_data["piqa"], "--out", tmp_path / "out")
+    assert code == 0
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == [
+        f"{tiny_llama.name}+aligned__adapter", f"{tiny_llama.name}+cross_lora__adapter"]
+    out = capsys.readouterr().out
+    assert f"{tiny_llama.name} + cross_lora/adapter on piqa" in out
+    assert f"{tiny_llama.name} + aligned/adapter on piqa" in out
+
+
+def test_adapter_labels_are_paths_below_the_common_root(tmp_path):
+    from paw.cli.eval import adapter_labels
+
+    a, b = tmp_path / "t" / "cross_lora" / "adapter", tmp_path / "t" / "aligned" / "control"
+    assert adapter_labels([a, b]) == {a: "cross_lora/adapter", b: "aligned/control"}
+    assert adapter_labels([a, a]) == {a: "adapter"}
+
+
 def test_single_model_with_adapter_flag_writes_out_itself(tiny_llama, llama_lora, fixture_data, tmp_path):
     code = paw_eval("--model", tiny_llama, "--adapter", llama_lora, "--dataset", "winogrande",
                     "--data-path", fixture_data["winogrande"], "--prompt-style", "letter", "--out", tmp_path / "o")

@@ -5,12 +5,14 @@
              --out DIR
 
 `--model` may be repeated, each as `DIR` or `DIR:ADAPTER_DIR`; every base is loaded once. With one model the
-results go to --out itself; with several, to --out/<model> or --out/<model>+<adapter>, one directory each.
+results go to --out itself; with several, to --out/<model> or --out/<model>+<adapter>, one directory each,
+where <adapter> is the adapter's path relative to the adapters' common root (`/` written `__`).
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 from pathlib import Path
 
 from paw.errors import PawError
@@ -46,21 +48,33 @@ def parse_model_spec(spec: str) -> tuple[Path, Path | None]:
     return Path(spec), None
 
 
-def plan_runs(specs: list[str], adapter: str | None, out: str) -> list[tuple[Path, Path | None, Path]]:
+def adapter_labels(adapters: list[Path]) -> dict[Path, str]:
+    """Each adapter's name in runs and output: its path relative to the adapters' common root, so that
+    `runs/cross_lora/adapter` and `runs/aligned/adapter` stay apart (every pipeline adapter dir is `adapter`)."""
+    distinct = sorted({a.resolve() for a in adapters})
+    if len(distinct) <= 1:
+        return {a: a.name for a in distinct}
+    root = Path(os.path.commonpath(distinct))
+    return {a: a.name if a == root else a.relative_to(root).as_posix() for a in distinct}
+
+
+def plan_runs(specs: list[str], adapter: str | None, out: str) -> list[tuple[Path, Path | None, Path, str]]:
+    """(model, adapter or None, output dir, label) per run; the label names it in printed lines."""
     parsed = [parse_model_spec(spec) for spec in specs]
     if adapter is not None:
         if len(parsed) != 1 or parsed[0][1] is not None:
             raise PawError("--adapter goes with exactly one --model DIR — for several, write --model DIR:ADAPTER")
         parsed = [(parsed[0][0], Path(adapter))]
-    if len(parsed) == 1:
-        return [(parsed[0][0], parsed[0][1], Path(out))]
+    labels = adapter_labels([a for _, a in parsed if a is not None])
     runs, names = [], set()
     for model, adapter_dir in parsed:
-        name = model.resolve().name + (f"+{adapter_dir.resolve().name}" if adapter_dir is not None else "")
-        if name in names:
+        label = model.resolve().name + (f" + {labels[adapter_dir.resolve()]}" if adapter_dir is not None else "")
+        if label in names:
             raise PawError(f"--model {model}{':' + str(adapter_dir) if adapter_dir else ''} is given twice")
-        names.add(name)
-        runs.append((model, adapter_dir, Path(out) / name))
+        names.add(label)
+        # One directory per run, named like the label: `toy-grown+cross_lora__adapter`.
+        name = label.replace(" + ", "+").replace("/", "__")
+        runs.append((model, adapter_dir, Path(out) if len(parsed) == 1 else Path(out) / name, label))
     return runs
 
 
@@ -75,14 +89,13 @@ def _eval(args: argparse.Namespace) -> int:
     runs = plan_runs(args.model, args.adapter, args.out)
     with given_flags(vars(args), {dest: dest for dest in LIBRARY_ARGS}).named_in_errors():
         results = evaluate_many(
-            runs, args.dataset, data_path=args.data_path, split=args.split, prompt_style=args.prompt_style,
+            [run[:3] for run in runs], args.dataset, data_path=args.data_path, split=args.split, prompt_style=args.prompt_style,
             sample_ratio=args.sample_ratio, max_samples=args.max_samples, batch_size=args.batch_size,
             dtype=args.dtype, seed=args.seed, devices=args.devices, trust_remote_code=args.trust_remote_code,
         )
-    for (_, _, out_dir), metrics in zip(runs, results, strict=True):
-        adapter = f" + {metrics['adapter']}" if metrics["adapter"] else ""
+    for (_, _, out_dir, label), metrics in zip(runs, results, strict=True):
         print(
-            f"{metrics['model']}{adapter} on {metrics['task']} ({metrics['split']}, {metrics['prompt_style']}, "
+            f"{label} on {metrics['task']} ({metrics['split']}, {metrics['prompt_style']}, "
             f"n={metrics['n']}): acc {metrics['acc']:.4f} ± {metrics['acc_stderr']:.4f}, "
             f"acc_norm {metrics['acc_norm']:.4f} ± {metrics['acc_norm_stderr']:.4f}, "
             f"{metrics['items_per_second']:.1f} items/s → {out_dir}"
