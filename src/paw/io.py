@@ -52,11 +52,31 @@ def atomic_dir(path: str | os.PathLike[str]) -> Iterator[Path]:
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
-    # mkdtemp creates 0700; give the result the permissions an ordinary mkdir would have.
-    os.chmod(tmp, 0o777 & ~_umask())
+    honour_umask(tmp)
     if path.exists() or path.is_symlink():
         remove_path(path)
     os.replace(tmp, path)
+
+
+def honour_umask(root: Path) -> None:
+    """Give `root` and everything in it the modes an ordinary mkdir/open would under the current umask.
+
+    mkdtemp makes the directory 0700, and writers that go through their own temporary file make 0600 files
+    (safetensors' `save_file`, hence every model.safetensors and adapter_model.safetensors) while the config
+    files beside them are 0644: the weights would then be unreadable to the group a shared model dir is for.
+    Executable files keep their x bits (as far as the umask allows)."""
+    mask = _umask()
+    os.chmod(root, 0o777 & ~mask)
+    for folder, dirs, files in os.walk(root):
+        for name in dirs:
+            if not os.path.islink(os.path.join(folder, name)):  # a link's target is not ours to change
+                os.chmod(os.path.join(folder, name), 0o777 & ~mask)
+        for name in files:
+            file = os.path.join(folder, name)
+            if os.path.islink(file):
+                continue
+            executable = os.stat(file).st_mode & 0o100
+            os.chmod(file, (0o777 if executable else 0o666) & ~mask)
 
 
 def _umask() -> int:
