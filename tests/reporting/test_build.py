@@ -203,3 +203,9 @@ def test_single_item_evaluations_report_undefined_errors(tmp_path):
     assert summary["models"]["target_base"]["acc_stderr"] is None
     assert "NaN" not in (root / "summary.json").read_text()
     assert (root / "accuracy.png").is_file()
+
+
+def test_suspicious_updates_reach_the_summary():
+    from paw.reporting.summary import summarize_transfer
+
+    assert summarize_transfer({"method": "activation", "totals": {"suspicious_modules": 3}})["suspicious_modules"] == 3

@@ -141,9 +141,15 @@ def _transfer(args: argparse.Namespace) -> int:
 
 
 def _print_result(out: str, result: dict) -> int:
+    import sys
+
+    from paw.transfer.sanity import similarity_phrase, warning_line
+
     totals = result["totals"]
-    print(
-        f"wrote {out}: {totals['modules_kept']}/{totals['modules_considered']} modules kept, mean similarity "
-        f"{totals['mean_similarity']} (chance {totals['mean_chance']}), {totals['seconds']} s"
-    )
+    similarity = similarity_phrase(result["method"], totals["mean_similarity"], totals["mean_chance"])
+    print(f"wrote {out}: {totals['modules_kept']}/{totals['modules_considered']} modules kept, {similarity}, "
+          f"{totals['seconds']} s")
+    warning = warning_line(result.get("suspicious") or [], totals["modules_kept"])
+    if warning:
+        print(warning, file=sys.stderr)
     return 0

@@ -107,6 +107,9 @@ def markdown(summary: Mapping[str, Any], chart_name: str = "accuracy.png") -> st
         elif "mean_similarity" in summary["transfer"]:
             # cross_lora between different shapes pairs directions by rank, so no subspace similarity exists.
             lines += ["No subspace similarity: the method compares no subspaces of equal dimension.", ""]
+        if summary["transfer"].get("suspicious_modules"):
+            lines += [f"**{summary['transfer']['suspicious_modules']} kept modules have suspicious updates** (norm "
+                      "ratio or update size outside the sane band): see reports/transfer/diagnostics.md.", ""]
     if summary["train"]:
         lines += ["## Training", "", training_table(summary["train"]), ""]
     return "\n".join(lines)

@@ -125,7 +125,8 @@ TRANSFER_KEYS = {
     "modules_considered": "modules_considered", "modules_kept": "modules_kept", "coverage": "coverage",
     "mean_similarity": "mean_similarity", "mean_chance": "chance", "chance": "chance",
     "mean_energy_kept": "mean_energy_kept", "mean_norm_ratio": "mean_norm_ratio",
-    "mean_update_size": "mean_update_size", "seconds": "seconds", "peak_ram_mb": "peak_ram_mb",
+    "mean_update_size": "mean_update_size", "suspicious_modules": "suspicious_modules", "seconds": "seconds",
+    "peak_ram_mb": "peak_ram_mb",
     "peak_gpu_mb": "peak_gpu_mb",
 }
 

@@ -10,6 +10,14 @@ from typing import TYPE_CHECKING
 
 from paw.io import atomic_dir, atomic_file, write_json
 from paw.resources import peak_gpu_mb, peak_ram_mb
+from paw.transfer.sanity import (
+    KNOB,
+    MAX_UPDATE_SIZE,
+    NORM_RATIO_BAND,
+    similarity_phrase,
+    suspicious_modules,
+    threshold_applies,
+)
 
 if TYPE_CHECKING:
     from paw.transfer.carried import Carried
@@ -74,6 +82,10 @@ def write_outputs(out_dir: Path, carried: "Carried", weights: dict, records: lis
         "mean_source_update_size": _mean(r.get("source_update_size") for r in kept),
     }
     diagnostics = {**carried.summary, "threshold": threshold, "totals": totals, "modules": records}
+    # Said in words rather than left to a null or a quiet number (see paw.transfer.sanity for the bands).
+    diagnostics["threshold_applies"] = threshold_applies(records)
+    diagnostics["suspicious"] = suspicious_modules(records)
+    totals["suspicious_modules"] = len(diagnostics["suspicious"])
     # When some modules of an adapted kind were skipped, name the kept ones by path so PEFT attaches LoRA exactly there.
     partial = len(kept) < len(records)
     with atomic_dir(out_dir) as tmp:
@@ -111,11 +123,11 @@ def markdown(d: dict) -> str:
     lines = [
         f"# Transfer {d['source_model']} → {d['target_model']} ({d['method']})",
         "",
-        f"{d['method_summary']}. Threshold {d['threshold']:g} on similarity (0..1; chance level per module below), "
+        f"{d['method_summary']}. {_threshold_sentence(d)}, "
         f"SVD rank {d['rank']}, layer map {d['layer_map']}.",
         "",
-        f"Kept {t['modules_kept']} of {t['modules_considered']} modules ({t['coverage']:.0%}); mean similarity "
-        f"{t['mean_similarity']} (chance {t['mean_chance']}); mean energy kept {t['mean_energy_kept']}; mean norm "
+        f"Kept {t['modules_kept']} of {t['modules_considered']} modules ({t['coverage']:.0%}); "
+        f"{similarity_phrase(d['method'], t['mean_similarity'], t['mean_chance'])}; mean energy kept {t['mean_energy_kept']}; mean norm "
         f"ratio {t['mean_norm_ratio']}; update size ‖ΔW‖/‖W‖ {t['mean_update_size']} (source "
         f"{t['mean_source_update_size']}); {_cost(t)}, peak RAM {t['peak_ram_mb']} MiB.",
         "",
@@ -132,4 +144,23 @@ def markdown(d: dict) -> str:
                  "yes" if r["kept"] else "no", r.get("energy_kept"), r.get("norm_ratio"), r.get("update_size"),
                  r.get("reason") or ""]
         lines.append("| " + " | ".join("–" if c is None else str(c) for c in cells) + " |")
-    return "\n".join(lines) + "\n"
+    return "\n".join(lines + _suspicious_section(d)) + "\n"
+
+
+def _threshold_sentence(d: dict) -> str:
+    if d.get("threshold_applies", True):
+        return f"Threshold {d['threshold']:g} on similarity (0..1; chance level per module below)"
+    return (f"Threshold {d['threshold']:g} does not apply: {d['method']} scores no similarity, so every carried "
+            "module is kept")
+
+
+def _suspicious_section(d: dict) -> list[str]:
+    flagged = d.get("suspicious") or []
+    if not flagged:
+        return []
+    low, high = NORM_RATIO_BAND
+    return ["", "## Suspicious updates", "",
+            f"{len(flagged)} kept modules fall outside the sane band (norm ratio in [{low:g}, {high:g}], update "
+            f"size ‖ΔW‖/‖W‖ at most {MAX_UPDATE_SIZE:g}; why in paw/transfer/sanity.py): {KNOB}.", "",
+            "| target module | problem |", "|---|---|",
+            *(f"| {f['target_module']} | {f['problem']} |" for f in flagged)]
