@@ -43,7 +43,7 @@ def test_paw_train_names_the_flag_whether_or_not_there_is_a_params_file(params_t
     if params_text:
         params.write_text(params_text)
     code = main(["train", "--model", str(tmp_path / "m"), "--dataset", "arc-challenge", "--out", str(tmp_path / "o"),
-                 "--max-steps", "0", "--params", str(params)])
+                 "--max-steps", "0", "--params", str(params) if params_text else "none"])
     assert code == 2
     assert capsys.readouterr().err.strip().endswith("error: --max-steps 0 — expected a positive integer")
     assert not (tmp_path / "o").exists()

@@ -214,9 +214,10 @@ def test_cli_log_is_concise_without_a_terminal(tiny_llama, tmp_path, toy_arc):
 
 def test_cli_rejects_a_missing_dataset_in_one_line(tiny_llama, tmp_path):
     result = run_cli(tmp_path, "--model", str(tiny_llama), "--dataset", "arc-challenge", "--data-path",
-                     str(tmp_path / "nowhere"), "--out", str(tmp_path / "out"), "--params", str(tmp_path / "none.yaml"))  # fmt: skip
+                     str(tmp_path / "nowhere"), "--out", str(tmp_path / "out"), "--params", "none")  # fmt: skip
     assert result.returncode == 2
-    assert result.stderr.strip().count("\n") == 0 and "nowhere" in result.stderr
+    params_line, error = result.stderr.strip().splitlines()
+    assert params_line == "params: none (built-in defaults)" and "nowhere" in error
     assert not (tmp_path / "out").exists()
 
 

@@ -1,10 +1,11 @@
 """`paw train`: train a LoRA on one base model with the same library call the pipeline's training stage uses.
 
     paw train --model DIR --dataset NAME [--data-path PATH] --out DIR [--max-steps N] [--batch-size N] [--lr X]
-              [--prompt-style cloze|letter] [--precision P] [--devices N] [--strategy S] [--params params.yaml]
+              [--prompt-style cloze|letter] [--precision P] [--devices N] [--strategy S] [--params PATH|none]
 
-Everything not given on the command line comes from params.yaml (its `env` block for machine values), or from the
-built-in defaults when there is no params.yaml. Writes OUT/adapter/ (PEFT adapter), OUT/metrics.json,
+Everything not given on the command line comes from the params file (its `env` block for machine values): --params
+PATH, else ./params.yaml when there is one, else the built-in defaults (also with `--params none`). Which one is in
+force is printed on stderr first, since a params.yaml in the current directory changes the run. Writes OUT/adapter/ (PEFT adapter), OUT/metrics.json,
 OUT/dvclive/, and keeps OUT/checkpoints/ so that rerunning the same command resumes.
 """
 
@@ -12,8 +13,10 @@ from __future__ import annotations
 
 import argparse
 import os
+import sys
 from pathlib import Path
 
+DEFAULT_PARAMS = Path("params.yaml")  # read from the current directory when --params is not given
 # Used only when there is no params.yaml: a machine block with the shared defaults.
 DEFAULT_PROFILE = {
     "models_dir": ".", "source_model": "", "target_model": "", "train_batch_size": 8, "max_steps": 100,
@@ -34,7 +37,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--precision", choices=("32", "bf16-mixed", "16-mixed", "bf16-true"))
     parser.add_argument("--devices", type=int, help="processes (GPUs, or CPU processes with --strategy ddp)")
     parser.add_argument("--strategy", choices=("auto", "ddp", "fsdp"))
-    parser.add_argument("--params", default="params.yaml", help="params file for everything else (default: %(default)s)")
+    parser.add_argument("--params", metavar="PATH|none",
+                        help="params file for everything else (default: ./params.yaml if there is one); "
+                        "none: the built-in defaults whatever is there")
     parser.set_defaults(func=_train)
 
 
@@ -56,8 +61,8 @@ def params_for_cli(args: argparse.Namespace):
     from paw.config.load import parse_params, read_yaml
     from paw.config.origins import given_flags
 
-    path = Path(args.params)
-    raw = read_yaml(path) if path.is_file() else {"env": "cli", "envs": {"cli": dict(DEFAULT_PROFILE)}}
+    path = params_path(args.params)
+    raw = read_yaml(path) if path is not None else {"env": "cli", "envs": {"cli": dict(DEFAULT_PROFILE)}}
     env = raw.get("env") if isinstance(raw, dict) else None
     profile = raw.get("envs", {}).get(env) if isinstance(raw.get("envs"), dict) else None
     if isinstance(profile, dict):  # an unknown env is reported by parse_params below
@@ -71,7 +76,25 @@ def params_for_cli(args: argparse.Namespace):
         raw.setdefault("eval", {})["prompt_style"] = args.prompt_style
     origins = given_flags(vars(args), flag_keys(env if isinstance(env, str) else "cli"))
     with origins.named_in_errors():
-        return parse_params(raw, source=str(path) if path.is_file() else "defaults"), origins
+        return parse_params(raw, source=str(path) if path is not None else "defaults"), origins
+
+
+def params_path(flag: str | None) -> Path | None:
+    """The params file in force, or None for the built-in defaults."""
+    from paw.errors import PawError
+
+    if flag == "none":
+        return None
+    if flag is None:
+        return DEFAULT_PARAMS if DEFAULT_PARAMS.is_file() else None
+    if not Path(flag).is_file():
+        raise PawError(f"--params {flag}: file not found — expected a params file, or none for the built-in defaults")
+    return Path(flag)
+
+
+def params_line(flag: str | None, env: str) -> str:
+    path = params_path(flag)
+    return "params: none (built-in defaults)" if path is None else f"params: {path} (env {env})"
 
 
 def _train(args: argparse.Namespace) -> int:
@@ -79,6 +102,8 @@ def _train(args: argparse.Namespace) -> int:
     from paw.training import train_from_params
 
     params, origins = params_for_cli(args)
+    if os.environ.get("LOCAL_RANK", "0") == "0":
+        print(params_line(args.params, params.env), file=sys.stderr, flush=True)
     model_dir = resolve_model_dir(args.model, params.profile.models_dir)
     out = Path(args.out)
     created = not out.exists()
