@@ -89,7 +89,8 @@ def _eval(args: argparse.Namespace) -> int:
     runs = plan_runs(args.model, args.adapter, args.out)
     with given_flags(vars(args), {dest: dest for dest in LIBRARY_ARGS}).named_in_errors():
         results = evaluate_many(
-            [run[:3] for run in runs], args.dataset, data_path=args.data_path, split=args.split, prompt_style=args.prompt_style,
+            [run[:3] for run in runs], args.dataset, data_path=args.data_path, split=args.split,
+            prompt_style=args.prompt_style,
             sample_ratio=args.sample_ratio, max_samples=args.max_samples, batch_size=args.batch_size,
             dtype=args.dtype, seed=args.seed, devices=args.devices, trust_remote_code=args.trust_remote_code,
         )

@@ -5,8 +5,9 @@
 
 Everything not given on the command line comes from the params file (its `env` block for machine values): --params
 PATH, else ./params.yaml when there is one, else the built-in defaults (also with `--params none`). Which one is in
-force is printed on stderr first, since a params.yaml in the current directory changes the run. Writes OUT/adapter/ (PEFT adapter), OUT/metrics.json,
-OUT/dvclive/, and keeps OUT/checkpoints/ so that rerunning the same command resumes.
+force is printed on stderr first, since a params.yaml in the current directory changes the run.
+Writes OUT/adapter/ (PEFT adapter), OUT/metrics.json, OUT/dvclive/, and keeps OUT/checkpoints/ so that rerunning
+the same command resumes.
 """
 
 from __future__ import annotations

@@ -127,7 +127,8 @@ def markdown(d: dict) -> str:
         f"SVD rank {d['rank']}, layer map {d['layer_map']}.",
         "",
         f"Kept {t['modules_kept']} of {t['modules_considered']} modules ({t['coverage']:.0%}); "
-        f"{similarity_phrase(d['method'], t['mean_similarity'], t['mean_chance'])}; mean energy kept {t['mean_energy_kept']}; mean norm "
+        f"{similarity_phrase(d['method'], t['mean_similarity'], t['mean_chance'])}; "
+        f"mean energy kept {t['mean_energy_kept']}; mean norm "
         f"ratio {t['mean_norm_ratio']}; update size ‖ΔW‖/‖W‖ {t['mean_update_size']} (source "
         f"{t['mean_source_update_size']}); {_cost(t)}, peak RAM {t['peak_ram_mb']} MiB.",
         "",

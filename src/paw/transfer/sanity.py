@@ -1,11 +1,11 @@
 """Plain words for two things a transfer's numbers can hide: a threshold that cannot act, and suspicious updates.
 
 Bands (per kept module; the carry records both figures, see `paw.transfer.carry`):
-- norm ratio ‖ΔW_target‖/‖ΔW_source‖ outside [0.25, 4]: the carried update is over 4× smaller or larger than what
-  the source LoRA did. Between related bases a faithful carry stays near 1; a factor of 4 either way means the
+- norm ratio ‖ΔW_target‖/‖ΔW_source‖ outside [0.25, 4]: the carried update is over 4× smaller or larger than
+  what the source LoRA did. Between related bases a faithful carry stays near 1; a factor of 4 either way means the
   maps shrank the update to near nothing or blew it up (ridge fits at weak regularisation do this).
-- update size ‖ΔW‖/‖W‖ above 0.5: the update rewrites half the weight's norm. Trained LoRAs move a weight by a few
-  percent; at this size accuracy changes because of update size alone, which the random control also gets.
+- update size ‖ΔW‖/‖W‖ above 0.5: the update rewrites half the weight's norm. Trained LoRAs move a weight by a
+  few percent; at this size accuracy changes because of update size alone, which the random control also gets.
 The `activation` method's `norm_rescale` option (`source`: the source update's norm; `relative`: the source's
 ‖ΔW‖/‖W‖ on the target weight) brings either back into line.
 """
