@@ -118,7 +118,7 @@ def test_cli_transfers_and_reports_errors_in_one_line(tiny_llama, tiny_gemma2, a
     capsys.readouterr()
     assert _cli([*common, "--out", str(tmp_path / "bad"), "--method", "nope"]) == 2
     err = capsys.readouterr().err.strip()
-    assert err.count("\n") == 0 and "expected one of activation, aligned, copy, cross_lora, projection" in err
+    assert err.count("\n") == 0 and "expected one of activation, aligned, copy, cross_lora, distill, projection" in err
     assert _cli([*common, "--out", str(tmp_path / "bad"), "--threshold", "3"]) == 2
     assert not (tmp_path / "bad").exists()
 

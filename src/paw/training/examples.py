@@ -108,16 +108,18 @@ class StepBatches(IterableDataset):
         seed: int,
         pad_id: int,
         position: Callable[[], tuple[int, int, int]] = lambda: (0, 0, 1),
+        collate_fn: Callable[[Sequence, int], dict[str, torch.Tensor]] | None = None,
     ):
         super().__init__()
         self.examples, self.batch_size, self.pad_id = examples, batch_size, pad_id
+        self.collate = collate_fn or collate  # another objective's examples bring their own (distill_objective)
         self.order = SeededOrder(len(examples), seed)
         self.position = position
 
     def batch(self, micro: int, rank: int = 0, world: int = 1) -> dict[str, torch.Tensor]:
         first = (micro * world + rank) * self.batch_size
         picked = [self.examples[self.order[first + j]] for j in range(self.batch_size)]
-        batch = collate(picked, self.pad_id)
+        batch = self.collate(picked, self.pad_id)
         batch["micro"] = torch.tensor(micro)
         return batch
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import math
 import time
-from typing import Any
+from typing import Any, Callable
 
 import lightning.pytorch as pl
 import torch
@@ -47,8 +47,10 @@ class LoraModule(pl.LightningModule):
         schedule: str,
         seed: int,
         fingerprint: str = "",
+        objective: Callable[[torch.nn.Module, dict], torch.Tensor] = answer_loss,
     ):
         super().__init__()
+        self.objective = objective  # (model, batch) -> loss; gold answers by default (paw.training.distill_objective)
         self.fingerprint = fingerprint  # identifies the run's inputs; a checkpoint of other inputs is not resumed
         self.model = model
         self.lr, self.weight_decay, self.schedule = lr, weight_decay, schedule
@@ -71,7 +73,7 @@ class LoraModule(pl.LightningModule):
 
     def training_step(self, batch: dict[str, torch.Tensor], batch_idx: int) -> torch.Tensor:
         torch.manual_seed(dropout_seed(self.seed, int(batch["micro"]), self.global_rank))
-        loss = answer_loss(self.model, batch)
+        loss = self.objective(self.model, batch)
         if not torch.isfinite(loss):
             raise PawError(
                 f"training loss is {loss.item()} at step {self.global_step + 1} — lower train.lr "

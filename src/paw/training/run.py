@@ -58,12 +58,14 @@ def train_lora(
     base_model_name: str | None = None,
     extra_callbacks: Sequence[Any] = (),
     extra_metrics: dict[str, Any] | None = None,
+    objective: Any = None,
 ) -> dict[str, Any]:
     """Train and save; returns the metrics dict (also written to report_dir/metrics.json).
 
     train_pairs: (context, answer continuation) per example; val_items: objects with contexts, continuations and
     gold (paw.data's Item), scored like the evaluation. Every process of a multi-device run returns the metrics;
-    only global zero writes files."""
+    only global zero writes files. `objective` (e.g. `paw.training.distill_objective.DistillObjective`) replaces
+    the gold-answer loss: it builds its own examples, batches, loss and initial LoRA state; train_pairs is unused."""
     from paw.models import base_identity, load_model, load_tokenizer, quiet_hf, resolve_model_dir
     from paw.training.callbacks import check_swanlab
 
@@ -80,19 +82,23 @@ def train_lora(
     on_gpu = torch.cuda.is_available()
     base_dtype, trainable_dtype = _dtypes(setup.precision, on_gpu)
     tokenizer = load_tokenizer(model_dir, trust_remote_code=setup.trust_remote_code)
-    examples = [make_example(tokenizer, c, a, setup.train.max_length) for c, a in train_pairs]
+    if objective is None:
+        examples = [make_example(tokenizer, c, a, setup.train.max_length) for c, a in train_pairs]
+    else:
+        examples = objective.examples(tokenizer, setup.train.max_length)
     val_sequences = choice_sequences(tokenizer, val_items, setup.train.max_length)
-    fingerprint = _fingerprint(setup, f"{base_model_name}:{base_identity(model_dir)}", examples)
+    fingerprint = _fingerprint(setup, f"{base_model_name}:{base_identity(model_dir)}", examples, objective)
     model = load_model(model_dir, dtype=base_dtype, trust_remote_code=setup.trust_remote_code, cache=False)
     return _fit_and_save(
         model, tokenizer, examples, val_sequences, adapter_out, report_dir, checkpoint_dir, setup,
         base_model_name, fingerprint, trainable_dtype, on_gpu, list(extra_callbacks), dict(extra_metrics or {}),
+        objective,
     )  # fmt: skip
 
 
 def _fit_and_save(
     model, tokenizer, examples, val_sequences, adapter_out, report_dir, checkpoint_dir, setup,
-    base_model_name, fingerprint, trainable_dtype, on_gpu, extra_callbacks, extra_metrics,
+    base_model_name, fingerprint, trainable_dtype, on_gpu, extra_callbacks, extra_metrics, objective=None,
 ) -> dict[str, Any]:  # fmt: skip
     import lightning.pytorch as pl
     import torch
@@ -106,9 +112,11 @@ def _fit_and_save(
     train = setup.train
     torch.manual_seed(setup.seed)  # LoRA A matrices start random: the same seed gives the same start
     peft_model, targets = add_lora(model, setup.lora, trainable_dtype)
+    if objective is not None:
+        objective.initialize(peft_model, setup.lora.alpha / setup.lora.r)
     module = LoraModule(
         peft_model, setup.lr, train.weight_decay, round(train.warmup_ratio * setup.max_steps), setup.max_steps,
-        train.schedule, setup.seed, fingerprint,
+        train.schedule, setup.seed, fingerprint, *([objective.loss()] if objective is not None else []),
     )  # fmt: skip
     started_fresh = not checkpoint_dir.exists()
     resume_from = _resumable_checkpoint(checkpoint_dir, fingerprint)
@@ -151,6 +159,7 @@ def _fit_and_save(
     stream = StepBatches(
         examples, setup.batch_size, setup.seed, pad_id,
         position=lambda: (trainer.global_step * setup.grad_accum, trainer.global_rank, trainer.world_size),
+        collate_fn=objective.collate if objective is not None else None,
     )  # fmt: skip
     train_loader = DataLoader(stream, batch_size=None)
     val_loader = DataLoader(
@@ -243,11 +252,11 @@ def _strategy(setup: TrainSetup, peft_model, on_gpu: bool):
     return "auto"
 
 
-def _fingerprint(setup: TrainSetup, base_model_name: str, examples) -> str:
+def _fingerprint(setup: TrainSetup, base_model_name: str, examples, objective=None) -> str:
     """What decides the trained weights; a checkpoint is resumed only when this matches."""
     digest = hashlib.sha256()
     for ex in examples:
-        digest.update(json.dumps([ex.ids, ex.n_answer]).encode())
+        digest.update(json.dumps(dataclasses.astuple(ex)).encode())  # [ids, n_answer] for gold-answer examples
     decisive = {
         "base": base_model_name,
         "lora": dataclasses.asdict(setup.lora),
@@ -256,6 +265,8 @@ def _fingerprint(setup: TrainSetup, base_model_name: str, examples) -> str:
         "max_steps": setup.max_steps, "precision": setup.precision, "devices": setup.devices, "seed": setup.seed,
         "examples": digest.hexdigest(),
     }  # fmt: skip
+    if objective is not None:
+        decisive["objective"] = objective.fingerprint()
     return hashlib.sha256(json.dumps(decisive, sort_keys=True, default=list).encode()).hexdigest()
 
 

@@ -26,12 +26,18 @@ def carry_from_params(params: "Params", source_model_dir, source_adapter_dir, ta
     """The carry stage: every module carried into the target, saved in carried_dir. Returns its cost (seconds,
     peak memory) and counts."""
     t = params.transfer
-    carried = carry_transfer(
-        source_model_dir, source_adapter_dir, target_model_dir, method=t.method, rank=t.rank, options=t.options,
-        dtype=params.models.dtype, trust_remote_code=params.models.trust_remote_code, seed=params.seed,
-        source_svd_dir=source_svd_dir, target_svd_dir=target_svd_dir,
-        probe_loader=lambda: task_probe_texts(params.dataset, params.data_path),
-    )
+    check_option_blocks(t.options)
+    chosen = get_method(t.method, t.options.get(t.method))
+    if chosen.trains_target:  # it trains a target LoRA itself (distill): nothing is carried module by module
+        carried = chosen.train_target(params, source_model_dir, source_adapter_dir, target_model_dir, carried_dir,
+                                      source_svd_dir, target_svd_dir)
+    else:
+        carried = carry_transfer(
+            source_model_dir, source_adapter_dir, target_model_dir, method=t.method, rank=t.rank, options=t.options,
+            dtype=params.models.dtype, trust_remote_code=params.models.trust_remote_code, seed=params.seed,
+            source_svd_dir=source_svd_dir, target_svd_dir=target_svd_dir,
+            probe_loader=lambda: task_probe_texts(params.dataset, params.data_path),
+        )
     write_carried(carried_dir, carried)
     return {"method": t.method, "modules_considered": len(carried.records), "modules_carried": len(carried.weights),
             **carried.cost}

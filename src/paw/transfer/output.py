@@ -81,7 +81,8 @@ def write_outputs(out_dir: Path, carried: "Carried", weights: dict, records: lis
         "mean_update_size": _mean(r.get("update_size") for r in kept),
         "mean_source_update_size": _mean(r.get("source_update_size") for r in kept),
     }
-    diagnostics = {**carried.summary, "threshold": threshold, "totals": totals, "modules": records}
+    diagnostics = {"method_kind": "training-free", **carried.summary, "threshold": threshold, "totals": totals,
+                   "modules": records}
     # Said in words rather than left to a null or a quiet number (see paw.transfer.sanity for the bands).
     diagnostics["threshold_applies"] = threshold_applies(records)
     diagnostics["suspicious"] = suspicious_modules(records)
@@ -123,8 +124,8 @@ def markdown(d: dict) -> str:
     lines = [
         f"# Transfer {d['source_model']} → {d['target_model']} ({d['method']})",
         "",
-        f"{d['method_summary']}. {_threshold_sentence(d)}, "
-        f"SVD rank {d['rank']}, layer map {d['layer_map']}.",
+        f"{d['method_summary']} ({d['method_kind']}). {_threshold_sentence(d)}, "
+        f"SVD rank {d['rank'] if d['rank'] is not None else '–'}, layer map {d['layer_map']}.",
         "",
         f"Kept {t['modules_kept']} of {t['modules_considered']} modules ({t['coverage']:.0%}); "
         f"{similarity_phrase(d['method'], t['mean_similarity'], t['mean_chance'])}; "

@@ -61,6 +61,10 @@ class TransferMethod:
     name: ClassVar[str]
     Options: ClassVar[type] = NoOptions
     summary: ClassVar[str] = ""
+    # A method that trains a LoRA on the target itself (distill) sets trains_target and implements train_target;
+    # the report marks its kind apart from the training-free methods.
+    trains_target: ClassVar[bool] = False
+    kind: ClassVar[str] = "training-free"
 
     def __init__(self, options: Any) -> None:
         self.options = options
@@ -77,6 +81,11 @@ class TransferMethod:
         return {}
 
     def plan(self, ctx: "TransferContext", pair: "ModulePair") -> ModulePlan:
+        raise NotImplementedError
+
+    def train_target(self, params: Any, source_model_dir, source_adapter_dir, target_model_dir, carried_dir,
+                     source_svd_dir=None, target_svd_dir=None) -> Any:
+        """For trains_target methods: the carry stage's whole work from params; returns a `Carried`."""
         raise NotImplementedError
 
 

@@ -1,0 +1,147 @@
+"""A training objective for label-free distillation over multiple-choice questions.
+
+Each example is one question: one token sequence per choice (context + choice continuation, tokenised exactly as
+the evaluation scores it, see `paw.training.examples`) and the teacher's distribution over those choices. The
+student's distribution is the softmax of its per-choice loglikelihoods (`paw.training.lora.sequence_logprobs`,
+the same answer-only scoring validation uses), both at temperature T; the loss is the mean over questions of
+T²·KL(teacher ‖ student) (the T² keeps gradient sizes comparable across temperatures, as in Hinton et al.).
+
+No gold label reaches this file: a question is its choices, and the only target is the teacher's distribution.
+The training engine (`paw.training.run.train_lora(objective=...)`) keeps everything else: Lightning, logging,
+resume, the NaN guard, devices.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Sequence
+
+import torch
+
+from paw.errors import PawError
+from paw.training.examples import Example, collate, make_example
+from paw.training.lora import sequence_logprobs
+
+if TYPE_CHECKING:
+    from paw.data import Item
+
+
+@dataclass(frozen=True)
+class DistillExample:
+    """One question: a sequence per choice and the teacher's probability of each choice."""
+
+    sequences: tuple[Example, ...]
+    teacher: tuple[float, ...]
+
+
+def distill_examples(tokenizer, questions: Sequence["Item"], teacher: Sequence[Sequence[float]],
+                     max_length: int) -> list[DistillExample]:
+    """Questions (contexts and continuations only are read) with the teacher's choice probabilities."""
+    out = []
+    for item, probs in zip(questions, teacher, strict=True):
+        if len(item.contexts) < 2 or len(probs) != len(item.contexts):
+            raise PawError(f"question {item.id}: {len(item.contexts)} choice(s) — expected at least two choices and "
+                           "one teacher probability per choice")
+        sequences = tuple(make_example(tokenizer, c, a, max_length) for c, a in zip(item.contexts, item.continuations))
+        out.append(DistillExample(sequences, tuple(float(p) for p in probs)))
+    return out
+
+
+def collate_distill(examples: Sequence[DistillExample], pad_id: int) -> dict[str, torch.Tensor]:
+    """All choices of all questions as rows of one batch; `question` maps each row to its question, `teacher`
+    is [questions × most choices] (0 where a question has fewer choices)."""
+    batch = collate([s for ex in examples for s in ex.sequences], pad_id)
+    batch["question"] = torch.tensor([q for q, ex in enumerate(examples) for _ in ex.sequences])
+    width = max(len(ex.teacher) for ex in examples)
+    teacher = torch.zeros(len(examples), width, dtype=torch.float32)
+    for q, ex in enumerate(examples):
+        teacher[q, : len(ex.teacher)] = torch.tensor(ex.teacher)
+    batch["teacher"] = teacher
+    return batch
+
+
+def choice_log_probs(sums: torch.Tensor, question: torch.Tensor, n_questions: int, width: int,
+                     temperature: float) -> tuple[torch.Tensor, torch.Tensor]:
+    """(log-softmax over each question's choices of loglikelihood / T [Q × width], valid-choice mask [Q × width])."""
+    counts = torch.zeros(n_questions, dtype=torch.long, device=question.device)
+    counts = counts.index_add_(0, question, torch.ones_like(question))
+    offsets = torch.cumsum(counts, 0) - counts  # rows of one question are contiguous (see collate_distill)
+    column = torch.arange(len(question), device=question.device) - offsets[question]
+    scores = torch.full((n_questions, width), float("-inf"), dtype=sums.dtype, device=sums.device)
+    scores = scores.index_put((question, column), sums / temperature)
+    valid = torch.isfinite(scores)
+    # Absent choices are -inf before the softmax (no probability) and 0 after it (no NaN in any gradient).
+    return torch.where(valid, torch.log_softmax(scores, dim=1), torch.zeros_like(scores)), valid
+
+
+class ChoiceKL:
+    """The loss: mean over questions of T²·KL(teacher ‖ student) over the choices. Picklable (a class, not a
+    closure), so several processes can run it."""
+
+    def __init__(self, temperature: float):
+        self.temperature = temperature
+
+    def __call__(self, model: torch.nn.Module, batch: dict[str, torch.Tensor]) -> torch.Tensor:
+        sums, _ = sequence_logprobs(model, batch)
+        teacher = batch["teacher"].to(sums.device)
+        log_student, valid = choice_log_probs(sums, batch["question"].to(sums.device), teacher.shape[0],
+                                              teacher.shape[1], self.temperature)
+        log_teacher = torch.where(teacher > 0, teacher.clamp_min(1e-30).log(), torch.zeros_like(teacher))
+        terms = torch.where(valid & (teacher > 0), teacher * (log_teacher - log_student), torch.zeros_like(teacher))
+        return terms.sum(1).mean() * self.temperature**2
+
+
+@dataclass
+class DistillObjective:
+    """What `train_lora` needs to train on a teacher's choice distributions instead of gold answers.
+
+    `initial` (optional): LoRA factors {module path: (A [r×in], B [out×r])} with their scale alpha/r, loaded into
+    the fresh LoRA before training (transfer-then-calibrate); modules it lacks keep PEFT's fresh start."""
+
+    questions: Sequence["Item"]
+    teacher: Sequence[Sequence[float]]
+    temperature: float
+    initial: dict[str, tuple[torch.Tensor, torch.Tensor]] = field(default_factory=dict)
+    initial_scale: float = 1.0
+
+    def examples(self, tokenizer, max_length: int) -> list[DistillExample]:
+        return distill_examples(tokenizer, self.questions, self.teacher, max_length)
+
+    collate = staticmethod(collate_distill)
+
+    def loss(self) -> ChoiceKL:
+        return ChoiceKL(self.temperature)
+
+    def fingerprint(self) -> str:
+        """What besides the examples (hashed by the engine) decides the trained weights."""
+        digest = hashlib.sha256(json.dumps({"temperature": self.temperature, "scale": self.initial_scale}).encode())
+        for path in sorted(self.initial):
+            a, b = self.initial[path]
+            digest.update(path.encode())
+            digest.update(a.contiguous().numpy().tobytes())
+            digest.update(b.contiguous().numpy().tobytes())
+        return digest.hexdigest()
+
+    def initialize(self, peft_model: torch.nn.Module, lora_scale: float) -> None:
+        """Load `initial` into the LoRA layers, rescaled to this LoRA's alpha/r so that ΔW is unchanged."""
+        if not self.initial:
+            return
+        layers = {name.removeprefix("base_model.model."): module for name, module in peft_model.named_modules()
+                  if hasattr(module, "lora_A") and "default" in getattr(module, "lora_A", {})}
+        with torch.no_grad():
+            for path, (a, b) in self.initial.items():
+                layer = layers.get(path)
+                if layer is None:
+                    continue
+                lora_a, lora_b = layer.lora_A["default"].weight, layer.lora_B["default"].weight
+                if lora_a.shape != a.shape or lora_b.shape != b.shape:
+                    raise PawError(f"{path}: initial LoRA factors {tuple(b.shape)}·{tuple(a.shape)} do not fit the "
+                                   f"student's {tuple(lora_b.shape)}·{tuple(lora_a.shape)} — expected lora.r equal "
+                                   "to the source adapter's r")
+                lora_a.copy_(a.to(lora_a.dtype))
+                lora_b.copy_((b * (self.initial_scale / lora_scale)).to(lora_b.dtype))
+
+
