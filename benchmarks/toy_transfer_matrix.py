@@ -5,7 +5,9 @@ README quotes: accuracy ± stderr, recovery with its interval, p against the tar
     .venv/bin/python -m benchmarks.toy_transfer_matrix --table    # only re-reads `dvc exp show`
 
 Run it in the project after `make repro` (the run-cache then serves every stage an experiment shares).
-`copy` and `projection` need identical module shapes, so they run on `toy-sibling` only.
+`copy` and `projection` need identical module shapes, so they run on `toy-sibling` only. `distill` is not
+training-free: it trains a LoRA on the target (without labels); the `kind` column says so, and `cost` gives each
+method's seconds (carry + selection) beside the target LoRA's own training seconds.
 """
 
 from __future__ import annotations
@@ -20,9 +22,10 @@ from tabulate import tabulate
 from paw.io import atomic_file
 from paw.reporting.sweep import dvc_executable, lookup, run_exp_show
 
-TARGETS = {"toy-sibling": ("copy", "projection", "cross_lora", "aligned", "activation"),
-           "toy-grown": ("cross_lora", "aligned", "activation"),
-           "toy-independent": ("cross_lora", "aligned", "activation")}
+TARGETS = {"toy-sibling": ("copy", "projection", "cross_lora", "aligned", "activation", "distill"),
+           "toy-grown": ("cross_lora", "aligned", "activation", "distill"),
+           "toy-independent": ("cross_lora", "aligned", "activation", "distill")}
+DIAGNOSTICS, TRAIN_TARGET = "reports/transfer/diagnostics.json", "reports/train/target/metrics.json"
 
 
 def experiment_name(target: str, method: str) -> str:
@@ -52,10 +55,12 @@ def table_rows(entries: Any) -> list[list[str]]:
     for target, methods in TARGETS.items():
         for method in methods:
             data = found.get(experiment_name(target, method))
-            summary = lookup((data or {}).get("metrics", {}).get("reports/summary.json"), "data")
+            metrics = (data or {}).get("metrics", {})
+            summary = lookup(metrics.get("reports/summary.json"), "data")
             if not summary:
-                rows.append([target, method, "not run or failed", "", "", "", "", "", "", ""])
+                rows.append([target, method, "not run or failed", "", "", "", "", "", "", "", "", ""])
                 continue
+            diagnostics = lookup(metrics.get(DIAGNOSTICS), "data") or {}
             models, comparisons, rec = summary["models"], summary["comparisons"], summary["recovery"]
             rows.append([
                 target, method,
@@ -64,6 +69,8 @@ def table_rows(entries: Any) -> list[list[str]]:
                 _recovery(rec),
                 _p(comparisons["transferred_vs_target_base"]), _p(comparisons["transferred_vs_control"]),
                 _p(comparisons["target_lora_vs_target_base"]),
+                diagnostics.get("method_kind", "training-free"),
+                _cost(lookup(diagnostics, "totals.seconds"), lookup(metrics.get(TRAIN_TARGET), "data.seconds")),
             ])
     return rows
 
@@ -74,6 +81,12 @@ def _recovery(rec: Mapping[str, Any]) -> str:
     low, high = rec.get("ci_low"), rec.get("ci_high")
     interval = f" [{low:.2f}, {high:.2f}]" if low is not None and high is not None else ""
     return f"{rec['estimate']:.2f}{interval}"
+
+
+def _cost(seconds: Any, lora_seconds: Any) -> str:
+    if seconds is None:
+        return "—"
+    return f"{seconds:.1f} s" + (f" (target LoRA {lora_seconds:.1f} s)" if lora_seconds is not None else "")
 
 
 def _acc(model: Mapping[str, Any]) -> str:
@@ -92,7 +105,7 @@ def main() -> None:
     if not args.table:
         queue_all()
     headers = ["target", "method", "target base", "transferred", "control", "target LoRA", "recovery [95% CI]",
-               "transferred − base", "transferred − control", "target LoRA − base"]
+               "transferred − base", "transferred − control", "target LoRA − base", "kind", "cost"]
     table = tabulate(table_rows(run_exp_show(".")), headers=headers, tablefmt="github")
     print(table)
     with atomic_file(Path("reports") / "transfer_matrix.md") as handle:

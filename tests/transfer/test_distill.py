@@ -181,3 +181,28 @@ def test_questions_without_two_choices_and_plain_transfer_are_refused(tiny_llama
     with pytest.raises(PawError, match="paw transfer` reads no task"):
         run_transfer(tiny_llama, teacher_adapter, tiny_qwen2, tmp_path / "out", method="distill", rank=16)
     assert not any(tmp_path.iterdir())  # nothing written
+
+
+def test_init_starts_the_student_from_another_methods_carried_adapter(tiny_llama, tiny_qwen2, teacher_adapter,
+                                                                       tmp_path):
+    """Transfer-then-calibrate: with `init: aligned` the student starts from aligned's carried factors."""
+    from paw.transfer.carried import read_carried
+    from paw.transfer.engine import carry_transfer
+
+    data = tmp_path / "data"
+    write_rows(data / "train.jsonl", arc_rows(8))
+    write_rows(data / "validation.jsonl", arc_rows(2, seed=9))
+    runs = {}
+    for init in ("none", "aligned"):
+        params = _params(data, **{"transfer.distill.init": init, "transfer.rank": 16, "transfer.distill.lr": 1e-9,
+                                  "transfer.distill.max_steps": 1})
+        _carry(params, tiny_llama, teacher_adapter, tiny_qwen2, tmp_path / init)
+        runs[init] = read_carried(tmp_path / init / "carried")
+    aligned = carry_transfer(tiny_llama, teacher_adapter, tiny_qwen2, method="aligned", rank=16)
+    assert runs["aligned"].summary["method_diagnostics"]["init_modules"] == len(aligned.weights) > 0
+    assert runs["none"].summary["method_diagnostics"]["init_modules"] == 0
+    path = next(iter(aligned.weights))
+    # One step at a negligible learning rate: the student's update is still aligned's (fresh LoRA: B = 0).
+    assert torch.allclose(runs["aligned"].weights[path][1] @ runs["aligned"].weights[path][0],
+                          aligned.weights[path][1] @ aligned.weights[path][0], atol=1e-5)
+    assert float(runs["none"].weights[path][1].abs().max()) < 1e-6

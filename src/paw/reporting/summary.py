@@ -121,7 +121,8 @@ def _recovery(
 
 # Diagnostics keys carried into the summary (top level or under `totals`), renamed where the report says it better.
 TRANSFER_KEYS = {
-    "method": "method", "threshold": "threshold", "rank": "rank", "layer_map": "layer_map",
+    "method": "method", "method_kind": "kind", "threshold": "threshold", "rank": "rank", "layer_map": "layer_map",
+    "held_out_agreement": "teacher_student_agreement",
     "modules_considered": "modules_considered", "modules_kept": "modules_kept", "coverage": "coverage",
     "mean_similarity": "mean_similarity", "mean_chance": "chance", "chance": "chance",
     "mean_energy_kept": "mean_energy_kept", "mean_norm_ratio": "mean_norm_ratio",
