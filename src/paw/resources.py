@@ -29,3 +29,23 @@ def release_memory() -> None:
     torch = sys.modules.get("torch")
     if torch is not None and torch.cuda.is_available():
         torch.cuda.empty_cache()
+
+
+def available_ram_bytes() -> int:
+    """Memory the kernel can still give this process without swapping (MemAvailable)."""
+    import psutil
+
+    return int(psutil.virtual_memory().available)
+
+
+def check_memory_for(what: str, need_bytes: int, knobs: str) -> None:
+    """Refuse a phase whose estimated extra memory exceeds what is available, before it starts.
+
+    On Linux a process that runs out of RAM is killed by the kernel (SIGKILL): no Python error, no message, and
+    minutes of work lost. An estimate checked up front turns that into one line with the knob to turn."""
+    from paw.errors import PawError
+
+    available = available_ram_bytes()
+    if need_bytes > available:
+        raise PawError(f"{what} needs about {need_bytes / 2**30:.1f} GiB more memory, {available / 2**30:.1f} GiB "
+                       f"is available — lower {knobs}")

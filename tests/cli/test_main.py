@@ -71,3 +71,14 @@ def test_other_bugs_keep_their_traceback():
 
     with pytest.raises(ZeroDivisionError):
         run_guarded(fail)
+
+
+def test_cpu_allocation_failure_gets_the_out_of_memory_advice(capsys):
+    from paw.cli import run_guarded
+
+    def allocate():
+        raise RuntimeError("[enforce fail at alloc_cpu.cpp:121] DefaultCPUAllocator: can't allocate memory: "
+                           "you tried to allocate 25769803776 bytes")
+
+    assert run_guarded(allocate) == 2
+    assert "out of memory (CPU RAM or GPU)" in capsys.readouterr().err

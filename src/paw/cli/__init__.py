@@ -55,14 +55,19 @@ def run_guarded(action, debug: bool = False) -> int:
 
 
 OUT_OF_MEMORY = (
-    "out of memory — the batch does not fit: lower envs.<env>.train_batch_size (and raise grad_accum to keep the "
-    "effective batch) or envs.<env>.eval_batch_size, or use precision bf16-mixed"
+    "out of memory (CPU RAM or GPU) — the batch does not fit: lower envs.<env>.train_batch_size (and raise "
+    "grad_accum to keep the effective batch) or envs.<env>.eval_batch_size, use precision bf16-mixed or "
+    "models.dtype bfloat16; for a transfer, lower transfer.<method>.max_positions or probe_size"
 )
+# torch's CPU allocator raises a plain RuntimeError when malloc fails (before the kernel's OOM killer acts).
+CPU_ALLOCATION_FAILED = "DefaultCPUAllocator: can't allocate memory"
 
 
 def _is_out_of_memory(exc: BaseException) -> bool:
     torch = sys.modules.get("torch")
     if isinstance(exc, MemoryError):
+        return True
+    if isinstance(exc, RuntimeError) and CPU_ALLOCATION_FAILED in str(exc):
         return True
     return torch is not None and isinstance(exc, torch.cuda.OutOfMemoryError)
 

@@ -54,11 +54,15 @@ class RidgeFit:
     def __init__(self, x: "torch.Tensor", y: "torch.Tensor", ridge: float) -> None:
         import torch
 
-        self.x, self.y = x.double(), y.double()
-        n, p = self.x.shape
-        lam = ridge * float((self.x * self.x).sum()) / max(1, min(n, p))
+        # X and Y stay as given (float32, shared with the activations); products are formed in float64 as needed.
+        # Holding float64 copies of every module's activations doubled a real carry's memory.
+        self.x, self.y = x, y
+        n, p = x.shape
+        xd = x.double()
+        lam = ridge * float((xd * xd).sum()) / max(1, min(n, p))
         self.primal = n >= p
-        gram = self.x.T @ self.x if self.primal else self.x @ self.x.T
+        gram = xd.T @ xd if self.primal else xd @ xd.T
+        del xd
         # The dual Gram matrix (n×n, but n·n·p to form) is kept for r_squared's predictions.
         self.kernel = None if self.primal else gram
         eye = torch.eye(gram.shape[0], dtype=gram.dtype)
@@ -77,25 +81,26 @@ class RidgeFit:
 
     def m_times(self, v: "torch.Tensor") -> "torch.Tensor":
         """M·v for v in Y's space (q×r) -> X's space (p×r)."""
-        v = v.double()
+        v, x, y = v.double(), self.x.double(), self.y.double()
         if self.primal:
-            return self._solve(self.x.T @ (self.y @ v)).float()
-        return (self.x.T @ self._solve(self.y @ v)).float()
+            return self._solve(x.T @ (y @ v)).float()
+        return (x.T @ self._solve(y @ v)).float()
 
     def mt_times(self, v: "torch.Tensor") -> "torch.Tensor":
         """Mᵀ·v for v in X's space (p×r) -> Y's space (q×r)."""
-        v = v.double()
+        v, x, y = v.double(), self.x.double(), self.y.double()
         if self.primal:
-            return (self.y.T @ (self.x @ self._solve(v))).float()
-        return (self.y.T @ self._solve(self.x @ v)).float()
+            return (y.T @ (x @ self._solve(v))).float()
+        return (y.T @ self._solve(x @ v)).float()
 
     def r_squared(self, max_columns: int = 256) -> float:
         """Share of Y's variance the fit explains on the probe (on up to `max_columns` evenly spaced columns of Y,
         which keeps this cheap for MLP widths)."""
         step = max(1, self.y.shape[1] // max_columns)
-        y = self.y[:, ::step]
+        y = self.y[:, ::step].double()
         if self.primal:
-            prediction = self.x @ self._solve(self.x.T @ y)
+            x = self.x.double()
+            prediction = x @ self._solve(x.T @ y)
         else:
             prediction = self.kernel @ self._solve(y)
         residual = ((prediction - y) ** 2).sum()
@@ -160,12 +165,15 @@ class Activations:
 
 
 def paired_activations(ctx: "TransferContext", max_texts: int, max_length: int, max_positions: int,
-                       source_paths: list[str], target_paths: list[str], hidden: bool = True) -> Activations:
+                       source_paths: list[str], target_paths: list[str], hidden: bool = True,
+                       wanted: set[tuple[str, str, str]] | None = None) -> Activations:
     """Run both bases over the probe texts, keeping positions where both tokenizers end a token at one char.
 
-    Collects each listed module's inputs and outputs and, with `hidden`, the residual stream at every layer
-    boundary. Without `hidden` a pass stops after the deepest layer holding a listed module. With no module paths
-    (layer matching alone) at most MATCH_POSITIONS positions are read."""
+    Collects each listed module's inputs and outputs — or, given `wanted` ({("inputs"|"outputs", side, path)}),
+    only those: modules that read one input (q/k/v) need it stored once, and on real models the activations are
+    most of a carry's memory. With `hidden`, also the residual stream at every layer boundary. Without `hidden` a
+    pass stops after the deepest layer holding a listed module. With no module paths (layer matching alone) at most
+    MATCH_POSITIONS positions are read."""
     import torch
 
     if not source_paths and not target_paths:
@@ -186,7 +194,7 @@ def paired_activations(ctx: "TransferContext", max_texts: int, max_length: int, 
         for side, ids, ends, paths in runs:
             keep = torch.tensor([ends[c] for c in shared])
             model = ctx.source_model if side == "source" else ctx.target_model
-            states = _run_model(model, ids, keep, paths, side, inputs, outputs, hidden)
+            states = _run_model(model, ids, keep, paths, side, inputs, outputs, hidden, wanted)
             if not states_by_side[side]:
                 states_by_side[side] = [[] for _ in states]
             for bucket, state in zip(states_by_side[side], states):
@@ -211,19 +219,23 @@ class _DeepEnough(Exception):
 
 
 def _run_model(model, ids: list[int], keep, paths: list[str], side: str, inputs: dict, outputs: dict,
-               hidden: bool) -> list:
-    """One forward pass over `ids`, appending the kept positions of each path's input and output to the buckets;
-    returns the residual stream at each layer boundary (empty without `hidden`)."""
+               hidden: bool, wanted: set | None = None) -> list:
+    """One forward pass over `ids`, appending the kept positions of each path's input and output (those `wanted`)
+    to the buckets; returns the residual stream at each layer boundary (empty without `hidden`)."""
     import torch
 
     hidden_last: list = []
     hooks = [last_layer_hook(model, keep, hidden_last)] if hidden else []
     for path in paths:
         reshape = per_head_norm(model, path)
+        want_in = wanted is None or ("inputs", side, path) in wanted
+        want_out = wanted is None or ("outputs", side, path) in wanted
 
-        def hook(module, args, out, key=(side, path), reshape=reshape):
-            inputs[key].append(args[0][0, keep].detach().float())
-            outputs[key].append(reshape(out[0, keep].detach().float()))
+        def hook(module, args, out, key=(side, path), reshape=reshape, want_in=want_in, want_out=want_out):
+            if want_in:
+                inputs[key].append(args[0][0, keep].detach().float())
+            if want_out:
+                outputs[key].append(reshape(out[0, keep].detach().float()))
         hooks.append(model.get_submodule(path).register_forward_hook(hook))
     if not hidden and paths:
         hooks.append(_block(model, max(parse_path(p)[0] for p in paths)).register_forward_hook(_stop))

@@ -20,6 +20,8 @@ from dataclasses import dataclass
 from paw.config.fields import one_of, param, positive
 from paw.transfer.methods.options import ProbeOptions
 from paw.transfer.registry import ModulePlan, TransferMethod, register
+from paw.resources import check_memory_for
+from paw.transfer.layout import parse_path
 from paw.transfer.spaces import paired_activations
 
 RESCALES = ("none", "source", "relative")
@@ -43,6 +45,30 @@ def intermediate_reader(ctx, side: str, site) -> str | None:
     return reader.path if reader is not None else None
 
 
+def shared_input_path(ctx, side: str, site) -> str:
+    """The module whose input stands for every module of the site's input group in its layer (q/k/v read one
+    input, gate/up another), so that input is captured and fitted once."""
+    group = INPUT_GROUPS.get(site.kind)
+    if group is None:
+        return site.path
+    layout = ctx.source_layout if side == "source" else ctx.target_layout
+    kinds = sorted(kind for kind, g in INPUT_GROUPS.items() if g == group)
+    return next(layout.sites[(site.layer, kind)].path for kind in kinds if (site.layer, kind) in layout.sites)
+
+
+def fit_keys(ctx, pair) -> tuple[tuple, tuple]:
+    """The activations one module's fits read: ((target input, source input), (source output, target output)),
+    each a ("inputs"|"outputs", side, path)."""
+    inputs = (("inputs", "target", shared_input_path(ctx, "target", pair.target)),
+              ("inputs", "source", shared_input_path(ctx, "source", pair.source)))
+    readers = intermediate_reader(ctx, "source", pair.source), intermediate_reader(ctx, "target", pair.target)
+    if None not in readers:
+        # gate/up outputs span only the residual's rank; down_proj's input (act(gate)·up) has the same
+        # coordinates and full rank, so the intermediate map is fitted there.
+        return inputs, (("inputs", "source", readers[0]), ("inputs", "target", readers[1]))
+    return inputs, (("outputs", "source", pair.source.path), ("outputs", "target", pair.target.path))
+
+
 @register
 class Activation(TransferMethod):
     name = "activation"
@@ -51,41 +77,85 @@ class Activation(TransferMethod):
 
     def prepare(self, ctx, pairs):
         o = self.options
-        source_paths = {p.source.path for p in pairs}
-        target_paths = {p.target.path for p in pairs}
-        for pair in pairs:
-            for side, site, paths in (("source", pair.source, source_paths), ("target", pair.target, target_paths)):
-                reader = intermediate_reader(ctx, side, site)
-                if reader is not None:
-                    paths.add(reader)
+        wanted, last_use = set(), {}
+        for index, pair in enumerate(pairs):
+            for key in sum(fit_keys(ctx, pair), ()):
+                wanted.add(key)
+                last_use[key] = index
+        paths = {side: sorted({path for _, s, path in wanted if s == side}) for side in ("source", "target")}
+        check_memory_for(
+            f"the activation probe ({o.max_positions} positions × {len(wanted)} activations)",
+            probe_bytes(ctx, wanted, o.max_positions),
+            f"transfer.activation.max_positions (now {o.max_positions}) or probe_size (now {o.probe_size}), "
+            "or load the bases in bfloat16 (models.dtype)",
+        )
         # The fits need the modules' activations only: each pass stops after the deepest adapted layer.
-        acts = paired_activations(ctx, o.probe_size, o.max_length, o.max_positions, sorted(source_paths),
-                                  sorted(target_paths), hidden=False)
+        acts = paired_activations(ctx, o.probe_size, o.max_length, o.max_positions, paths["source"],
+                                  paths["target"], hidden=False, wanted=wanted)
         ctx.state["activation.acts"] = acts
+        ctx.state["activation.release"] = _release_schedule(last_use)
+        ctx.state["activation.planned"] = 0
         return {"paired_positions": acts.positions}
 
     def plan(self, ctx, pair):
         from paw.transfer.spaces import RidgeFit
 
         acts = ctx.state["activation.acts"]
-        src, tgt = ("source", pair.source.path), ("target", pair.target.path)
-        out_src, out_tgt = ("outputs", src), ("outputs", tgt)
-        readers = intermediate_reader(ctx, "source", pair.source), intermediate_reader(ctx, "target", pair.target)
-        if None not in readers:
-            # gate/up outputs span only the residual's rank; down_proj's input (act(gate)·up) has the same
-            # coordinates and full rank, so the intermediate map is fitted there.
-            out_src, out_tgt = ("inputs", ("source", readers[0])), ("inputs", ("target", readers[1]))
+        self._release_finished(ctx, acts)
+        (in_tgt, in_src), (out_src, out_tgt) = fit_keys(ctx, pair)
         group = INPUT_GROUPS.get(pair.target.kind, pair.target.kind)
-        fits = ctx.state.setdefault("activation.fits", {})
+        fits = ctx.state.setdefault("activation.fits", {})  # name -> (fit, the activation keys it reads)
         # Modules that read the same activations (q/k/v; gate/up) share one fit: the maps are identical.
         in_key = ("in", pair.target.layer, pair.source.layer, group)
-        if in_key not in fits:
-            fits[in_key] = RidgeFit(acts.inputs[tgt], acts.inputs[src], self.options.ridge)  # Xt·Nᵀ ≈ Xs
+        if in_key not in fits:  # Xt·Nᵀ ≈ Xs
+            fits[in_key] = (RidgeFit(_read(acts, in_tgt), _read(acts, in_src), self.options.ridge), {in_tgt, in_src})
         out_key = ("out", out_src, out_tgt)
-        if out_key not in fits:
-            fits[out_key] = RidgeFit(getattr(acts, out_src[0])[out_src[1]], getattr(acts, out_tgt[0])[out_tgt[1]],
-                                     self.options.ridge)  # Ys·Lᵀ ≈ Yt
-        inputs, outputs = fits[in_key], fits[out_key]
+        if out_key not in fits:  # Ys·Lᵀ ≈ Yt
+            fits[out_key] = (RidgeFit(_read(acts, out_src), _read(acts, out_tgt), self.options.ridge),
+                             {out_src, out_tgt})
+        inputs, outputs = fits[in_key][0], fits[out_key][0]
         note = f"fit R² in {inputs.r_squared():.3f}, out {outputs.r_squared():.3f}"
         return ModulePlan(left=outputs.mt_times, right=inputs.m_times, rescale=self.options.norm_rescale,
                           note=note)
+
+    @staticmethod
+    def _release_finished(ctx, acts) -> None:
+        """Modules are planned in order and each plan is carried before the next is made, so by plan number k
+        the activations last read by plan k-1, and the fits built on them, can go: peak memory then holds one
+        layer's fits instead of every layer's."""
+        planned = ctx.state["activation.planned"]
+        done = ctx.state["activation.release"].get(planned - 1, [])
+        for key in done:
+            getattr(acts, key[0]).pop(key[1:], None)
+        if done:
+            fits = ctx.state.get("activation.fits", {})
+            for name in [name for name, (_, reads) in fits.items() if reads & set(done)]:
+                del fits[name]
+        ctx.state["activation.planned"] = planned + 1
+
+
+def probe_bytes(ctx, wanted: set, positions: int) -> int:
+    """Upper estimate of the probe's and fits' memory: every wanted activation as float32 rows, plus the largest
+    layer's fits, whose float64 Gram factors and working copies are about twice that layer's activations."""
+    per_layer: dict[tuple[str, int], int] = {}
+    for kind, side, path in wanted:
+        model = ctx.source_model if side == "source" else ctx.target_model
+        module = model.get_submodule(path)
+        width = module.in_features if kind == "inputs" else module.out_features
+        layer = parse_path(path)[0]
+        per_layer[(side, layer)] = per_layer.get((side, layer), 0) + width
+    total = sum(per_layer.values())
+    largest = max(per_layer.values(), default=0)
+    return 4 * positions * total + 2 * 8 * positions * largest
+
+
+def _release_schedule(last_use: dict) -> dict[int, list]:
+    schedule: dict[int, list] = {}
+    for key, index in last_use.items():
+        schedule.setdefault(index, []).append(key)
+    return schedule
+
+
+def _read(acts, key):
+    kind, side, path = key
+    return getattr(acts, kind)[(side, path)]

@@ -1,0 +1,74 @@
+"""`activation` on real models is bounded by memory: each activation it fits on is captured once, what a layer no
+longer needs is freed as the carry moves on, and a probe that cannot fit is refused before it starts."""
+
+from __future__ import annotations
+
+import pytest
+
+from paw.errors import PawError
+from paw.transfer import run_transfer
+from paw.transfer.methods import activation as method
+
+
+def _options(probe_file, **extra):
+    return {"activation": {"probe_file": str(probe_file), "probe_size": 20, **extra}}
+
+
+def test_shared_inputs_are_captured_once_and_released_layer_by_layer(tiny_models, adapters, probe_file, tmp_path,
+                                                                   monkeypatch):
+    captured, live = {}, []
+    original_prepare, original_plan = method.Activation.prepare, method.Activation.plan
+
+    def prepare(self, ctx, pairs):
+        result = original_prepare(self, ctx, pairs)
+        acts = ctx.state["activation.acts"]
+        captured["inputs"], captured["outputs"] = set(acts.inputs), set(acts.outputs)
+        return result
+
+    def plan(self, ctx, pair):
+        result = original_plan(self, ctx, pair)
+        acts = ctx.state["activation.acts"]
+        live.append(len(acts.inputs) + len(acts.outputs))
+        return result
+
+    monkeypatch.setattr(method.Activation, "prepare", prepare)
+    monkeypatch.setattr(method.Activation, "plan", plan)
+    run_transfer(tiny_models["llama"], adapters["llama"], tiny_models["qwen2"], tmp_path / "out",
+                 method="activation", rank=16, options=_options(probe_file))
+    inputs = {path.rsplit(".", 1)[-1] for _, path in captured["inputs"]}
+    outputs = {path.rsplit(".", 1)[-1] for _, path in captured["outputs"]}
+    # q/k/v share one input (held by k_proj, first by name) and gate/up another (gate_proj); down_proj's input
+    # stands for the MLP intermediate, so gate/up outputs are never captured.
+    assert inputs == {"k_proj", "o_proj", "gate_proj", "down_proj"}
+    assert outputs == {"q_proj", "k_proj", "v_proj", "o_proj", "down_proj"}
+    assert live[-1] < live[0] / 2  # by the last layer most of the probe's activations are gone
+
+
+def test_a_probe_too_large_for_memory_is_refused_before_it_runs(tiny_models, adapters, probe_file, tmp_path,
+                                                              monkeypatch):
+    monkeypatch.setattr("paw.resources.available_ram_bytes", lambda: 1000)
+    monkeypatch.setattr(method, "paired_activations", lambda *a, **k: pytest.fail("the probe ran"))
+    with pytest.raises(PawError, match=r"the activation probe \(512 positions .* needs about .* GiB more memory, "
+                                       r".* available — lower transfer.activation.max_positions \(now 512\)"):
+        run_transfer(tiny_models["llama"], adapters["llama"], tiny_models["qwen2"], tmp_path / "out",
+                     method="activation", rank=16, options=_options(probe_file, max_positions=512))
+    assert not (tmp_path / "out").exists()
+
+
+def test_probe_estimate_counts_every_wanted_width(tiny_models, adapters, probe_file):
+    """4 bytes a position per captured width, plus twice the largest layer's in float64 for its fits."""
+
+    class Module:
+        in_features, out_features = 10, 3
+
+    class Model:
+        def get_submodule(self, path):
+            return Module()
+
+    class Ctx:
+        source_model = target_model = Model()
+
+    wanted = {("inputs", "source", "model.layers.0.self_attn.q_proj"),
+              ("outputs", "source", "model.layers.0.self_attn.q_proj"),
+              ("inputs", "target", "model.layers.1.mlp.down_proj")}
+    assert method.probe_bytes(Ctx(), wanted, positions=100) == 4 * 100 * 23 + 16 * 100 * 13
