@@ -1,4 +1,4 @@
-"""Transfer progress: a line per phase start and end, steps throttled to one every few seconds plus the last."""
+"""Transfer progress: a slow phase announces its start and end and throttles its steps; a quick one stays silent."""
 
 from __future__ import annotations
 
@@ -17,32 +17,69 @@ class Clock:
         return self.now
 
 
-def test_phases_and_throttled_steps():
+class ManualTimer:
+    """Stands in for threading.Timer: fires when the test says the delay has passed."""
+
+    made: list["ManualTimer"] = []
+
+    def __init__(self, delay, function, args=()):
+        self.function, self.args, self.cancelled = function, args, False
+        ManualTimer.made.append(self)
+
+    def start(self):
+        pass
+
+    def cancel(self):
+        self.cancelled = True
+
+    def fire(self):
+        if not self.cancelled:
+            self.function(*self.args)
+
+
+def test_a_slow_phase_announces_itself_and_throttles_steps():
     out, clock = io.StringIO(), Clock()
-    progress = TransferProgress(stream=out, interval=5.0, clock=clock)
+    progress = TransferProgress(stream=out, interval=5.0, clock=clock, timer=ManualTimer)
     with progress.phase("SVDs of the target"):
+        clock.now = 2.0
+        ManualTimer.made[-1].fire()  # still running after 2 s: announced
         for i in range(1, 11):
-            clock.now += 2.0  # a step every 2 s: printed at 2 s, 8 s (≥ 5 s later), 14 s, and the last at 20 s
+            clock.now += 2.0  # a step every 2 s: printed at 4 s, 10 s (≥ 5 s later), 16 s, and the last at 22 s
             progress.step(i, 10, "modules")
     assert out.getvalue().splitlines() == [
         "transfer: SVDs of the target …", "transfer: modules 1/10", "transfer: modules 4/10",
-        "transfer: modules 7/10", "transfer: modules 10/10", "transfer: SVDs of the target done in 20.0 s",
+        "transfer: modules 7/10", "transfer: modules 10/10", "transfer: SVDs of the target done in 22.0 s",
     ]  # fmt: skip
 
 
+def test_a_quick_phase_prints_nothing():
+    out, clock = io.StringIO(), Clock()
+    progress = TransferProgress(stream=out, clock=clock, timer=ManualTimer)
+    with progress.phase("loading the source base"):
+        clock.now = 0.5
+        progress.step(1, 1, "modules")
+    ManualTimer.made[-1].fire()  # cancelled when the phase ended: fires nothing
+    assert out.getvalue() == ""
+
+
 def test_a_failing_phase_prints_no_done_line():
-    out = io.StringIO()
-    progress = TransferProgress(stream=out)
+    out, clock = io.StringIO(), Clock()
+    progress = TransferProgress(stream=out, clock=clock, timer=ManualTimer)
     with pytest.raises(ValueError):
         with progress.phase("loading the source base"):
+            ManualTimer.made[-1].fire()
             raise ValueError("boom")
     assert out.getvalue() == "transfer: loading the source base …\n"
 
 
 def test_module_functions_write_to_stderr(capsys):
-    from paw.transfer.progress import phase, step
+    from paw.transfer.progress import TransferProgress, phase
 
-    with phase("writing"):
-        step(1, 1, "files")
+    real = TransferProgress(announce_after=0.05)
+    with real.phase("writing"):
+        __import__("time").sleep(0.3)  # the real timer announces a phase that outlives its delay
+    with phase("quick"):
+        pass
     captured = capsys.readouterr()
-    assert captured.out == "" and "transfer: writing done in" in captured.err and "files 1/1" in captured.err
+    assert captured.out == "" and "transfer: writing …" in captured.err and "writing done in" in captured.err
+    assert "quick" not in captured.err

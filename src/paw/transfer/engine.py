@@ -13,6 +13,7 @@ from paw.errors import PawError
 from paw.transfer.carried import Carried, check_threshold, read_carried, select, write_carried
 from paw.transfer.context import ModulePair, TransferContext
 from paw.transfer.layout import Layout, depth_layer_map, model_layout, parse_path
+from paw.transfer.progress import phase, step
 from paw.transfer.registry import SkipModule, TransferMethod, check_option_blocks, get_method
 
 if TYPE_CHECKING:
@@ -53,10 +54,9 @@ def task_probe_texts(dataset: str, data_path: str | None) -> list[str]:
 
 
 def file_probe_texts(path: str) -> list[str]:
-    file = Path(path)
-    if not file.is_file():
-        raise PawError(f"probe_file = {path}: file not found — expected a text file, one probe text per line")
-    return file.read_text(encoding="utf-8").splitlines()
+    from paw.transfer.probe import read_probe_file
+
+    return read_probe_file(path)
 
 
 def run_transfer(source_model_dir, source_adapter_dir, target_model_dir, out_dir, *, method: str = "aligned",
@@ -96,7 +96,8 @@ def finish_transfer(carried, out_dir, threshold: float, control: bool) -> dict:
 
     start = time.perf_counter()
     weights, records = select(carried, threshold)
-    return write_outputs(Path(out_dir), carried, weights, records, threshold, control, start)
+    with phase("writing the adapter, its control and the diagnostics"):
+        return write_outputs(Path(out_dir), carried, weights, records, threshold, control, start)
 
 
 def carry_transfer(source_model_dir, source_adapter_dir, target_model_dir, *, method: str = "aligned",
@@ -115,9 +116,11 @@ def carry_transfer(source_model_dir, source_adapter_dir, target_model_dir, *, me
     source_dir, target_dir = resolve_model_dir(source_model_dir), resolve_model_dir(target_model_dir)
     info = read_adapter(source_adapter_dir)
     check_recorded_base(info, source_dir)
-    source_model = load_model(source_dir, dtype, trust_remote_code, cache=True)
+    with phase(f"loading the source base {source_dir.name}"):
+        source_model = load_model(source_dir, dtype, trust_remote_code, cache=True)
     check_adapter_fits(source_model, info)
-    target_model = load_model(target_dir, dtype, trust_remote_code, cache=True)
+    with phase(f"loading the target base {target_dir.name}"):
+        target_model = load_model(target_dir, dtype, trust_remote_code, cache=True)
     from paw.transfer.decompose import check_rank
 
     check_rank(rank, source_model, source_dir)
@@ -136,22 +139,26 @@ def carry_transfer(source_model_dir, source_adapter_dir, target_model_dir, *, me
         trust_remote_code=trust_remote_code,
     )
     chosen.check_pair(ctx)
-    layer_map, layer_diag = build_layer_map(ctx, chosen)
+    with phase(f"{chosen.layer_map_kind()} layer map"):
+        layer_map, layer_diag = build_layer_map(ctx, chosen)
     pairs, skipped = pair_modules(ctx, layer_map)
-    method_diag = chosen.prepare(ctx, pairs)
+    with phase(f"{chosen.name}: preparing (probe passes and shared fits, where the method has them)"):
+        method_diag = chosen.prepare(ctx, pairs)
 
     from paw.transfer.carry import carry_module
 
     weights, records = {}, list(skipped)
-    for pair in pairs:
-        try:
-            plan = chosen.plan(ctx, pair)
-        except SkipModule as why:
-            records.append(skip_record(pair.target, pair.source.layer, str(why)))
-            continue
-        record, factors = carry_module(ctx, pair, plan)
-        records.append(record)
-        weights[pair.target.path] = factors
+    with phase(f"carrying {len(pairs)} modules"):
+        for i, pair in enumerate(pairs, 1):
+            step(i, len(pairs), f"modules carried (layer {pair.target.layer} {pair.target.kind})")
+            try:
+                plan = chosen.plan(ctx, pair)
+            except SkipModule as why:
+                records.append(skip_record(pair.target, pair.source.layer, str(why)))
+                continue
+            record, factors = carry_module(ctx, pair, plan)
+            records.append(record)
+            weights[pair.target.path] = factors
     records.sort(key=lambda r: (r["target_layer"], r["kind"]))
     if not weights:
         reasons = sorted({r["reason"] for r in records})
