@@ -78,7 +78,7 @@ def test_yaml_1_2_floats(tmp_path, raw):
     [
         ({"envs.quick.eval_sample_ratio": 0}, r"envs\.quick\.eval_sample_ratio = 0 — expected a number in \(0, 1\]"),
         ({"envs.quick.eval_sample_ratio": 1.5}, r"eval_sample_ratio = 1\.5 — expected a number in \(0, 1\]"),
-        ({"env": "laptop"}, r"env = 'laptop' — expected the name of a block under envs \(local, quick, server\)"),
+        ({"env": "laptop"}, r"env = 'laptop' — expected the name of a block under envs \(local, quick, real, real-quick, server\)"),
         ({"train.lr": "fast"}, r"train\.lr = 'fast' — expected a number"),
         ({"train.lr": 0}, r"train\.lr = 0 — expected a number in \(0, 1\]"),
         ({"train.lrate": 1}, r"train\.lrate is not a known key — expected one of .*lr"),

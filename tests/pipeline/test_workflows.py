@@ -93,6 +93,14 @@ def test_switching_env_makes_only_model_dependent_stages_stale(built, tmp_path):
     assert stale == ALL_STAGES - {"toy", "transfer"}
 
 
+@pytest.mark.parametrize("env", ["real-quick", "real"])
+def test_dvc_repro_dry_resolves_for_the_real_envs(built, tmp_path, env):
+    """Switching to a real-model env (models from `make real-models`) resolves: every model stage would rerun."""
+    repo = copy_repo(built, tmp_path / "repo")
+    shrink_params(repo / "params.yaml", {"env": env})
+    assert stages_run(run(repo, "dvc", "repro", "--dry").stdout) == ALL_STAGES - {"toy"}
+
+
 def test_metrics_diff_between_branches_shows_the_accuracy_change(built, tmp_path):
     repo = copy_repo(built, tmp_path / "repo")
     run(repo, "git", "checkout", "-qb", "cross-lora")

@@ -40,6 +40,10 @@ class EnvProfile:
     data_path: str | None = param(None, expect="a local file or directory")  # overrides data.data_path
     lr: float | None = param(None, check=positive, expect="a positive number")  # overrides train.lr
     eval_max_samples: int | None = param(None, check=positive, expect="a positive integer")  # cap on eval items
+    # overrides train.prompt_style and eval.prompt_style (small bases gain most where they are weakest: letter)
+    prompt_style: str | None = param(None, check=one_of("cloze", "letter"), expect="cloze, letter or null")
+    # overrides report.metric: the per-item score the paired tests compare
+    report_metric: str | None = param(None, check=one_of("acc", "acc_norm"), expect="acc, acc_norm or null")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -71,6 +75,16 @@ class Params:
     @property
     def data_path(self) -> str | None:
         return self.profile.data_path if self.profile.data_path is not None else self.data.data_path
+
+    @property
+    def prompt_style(self) -> str:
+        """One style for training and evaluation (a LoRA trained on one format and scored on another measures
+        the mismatch); the env block's overrides the shared sections', which must agree (see check_prompt_styles)."""
+        return self.profile.prompt_style or self.eval.prompt_style
+
+    @property
+    def report_metric(self) -> str:
+        return self.profile.report_metric or self.report.metric
 
     @property
     def lr(self) -> float:

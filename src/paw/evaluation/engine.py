@@ -244,7 +244,7 @@ def evaluate_from_params(params: "Params", model_dir: str | Path, adapter_dir: s
         model_dir, adapter_dir, params.dataset, out_dir,
         data_path=params.data_path,
         split=params.eval.split,
-        prompt_style=params.eval.prompt_style,
+        prompt_style=params.prompt_style,
         sample_ratio=profile.eval_sample_ratio,
         max_samples=profile.eval_max_samples,
         batch_size=profile.eval_batch_size,

@@ -22,7 +22,7 @@ OUTPUT_FILES = ("summary.json", "summary.csv", "summary.md", "accuracy.png", "pl
 
 def report_settings(params: Any) -> ReportSettings:
     return ReportSettings(
-        metric=params.report.metric,
+        metric=params.report_metric,
         bootstrap_samples=params.report.bootstrap_samples,
         confidence=params.report.confidence,
         seed=params.seed,
@@ -37,7 +37,7 @@ def run_facts(params: Any) -> dict[str, Any]:
         "source_model": profile.source_model,
         "target_model": profile.target_model,
         "dataset": params.dataset,
-        "prompt_style": params.eval.prompt_style,
+        "prompt_style": params.prompt_style,
         "transfer_method": params.transfer.method,
         "seed": params.seed,
     }

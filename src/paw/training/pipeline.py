@@ -101,7 +101,7 @@ def training_data(params) -> TrainingData:
     from paw.data import get_task, sample_rows
 
     check_prompt_styles(params)
-    style, seed, val_samples = params.train.prompt_style, params.seed, params.train.val_samples
+    style, seed, val_samples = params.prompt_style, params.seed, params.train.val_samples
     names = list(params.data.train_datasets) or [params.dataset]
     mixture = bool(params.data.train_datasets)
     pairs: list[tuple[str, str]] = []
