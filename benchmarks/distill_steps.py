@@ -3,7 +3,7 @@ for `init: none` (a fresh student) and `init: aligned` (the student starts from 
 toy target, as queued DVC experiments, and draws recovery against steps.
 
     .venv/bin/python -m benchmarks.distill_steps                    # queues, runs, writes reports/distill_steps.*
-    .venv/bin/python -m benchmarks.distill_steps --table            # only re-reads `dvc exp show`
+    .venv/bin/python -m benchmarks.distill_steps --table [--rev C]  # only re-reads `dvc exp show`
     .venv/bin/python -m benchmarks.distill_steps --target toy-independent --steps 25 50 100 200
 
 Writes reports/distill_steps.md (the table) and reports/distill_steps.png (recovery with its 95% interval per
@@ -20,9 +20,9 @@ from typing import Any, Mapping
 
 from tabulate import tabulate
 
-from benchmarks.toy_transfer_matrix import experiments
+from benchmarks.toy_transfer_matrix import exp_show, experiments, head
 from paw.io import atomic_file
-from paw.reporting.sweep import dvc_executable, lookup, run_exp_show
+from paw.reporting.sweep import dvc_executable, lookup
 
 INITS = ("none", "aligned")
 STEPS = (25, 50, 100, 200)
@@ -115,11 +115,13 @@ def main() -> None:
     parser.add_argument("--table", action="store_true", help="only tabulate experiments that already ran")
     parser.add_argument("--target", default="toy-grown", help="toy target base (default toy-grown)")
     parser.add_argument("--steps", type=int, nargs="+", default=list(STEPS), help="max_steps values swept")
+    parser.add_argument("--rev", help="the commit the experiments were queued on (default HEAD)")
     args = parser.parse_args()
-    steps = tuple(args.steps)
+    steps, rev = tuple(args.steps), args.rev
     if not args.table:
+        rev = head()
         queue_all(args.target, steps)
-    series = points(run_exp_show("."), args.target, steps)
+    series = points(exp_show(rev), args.target, steps)
     text = table(series)
     print(text)
     draw(series, args.target, REPORT.with_suffix(".png"))

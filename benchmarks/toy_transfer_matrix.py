@@ -2,7 +2,7 @@
 README quotes: accuracy ± stderr, recovery with its interval, p against the target base and against the control.
 
     .venv/bin/python -m benchmarks.toy_transfer_matrix            # queues, runs, writes reports/transfer_matrix.md
-    .venv/bin/python -m benchmarks.toy_transfer_matrix --table    # only re-reads `dvc exp show`
+    .venv/bin/python -m benchmarks.toy_transfer_matrix --table [--rev COMMIT]  # only re-reads `dvc exp show`
 
 Run it in the project after `make repro` (the run-cache then serves every stage an experiment shares).
 `copy` and `projection` need identical module shapes, so they run on `toy-sibling` only. `distill` is not
@@ -13,6 +13,7 @@ method's seconds (carry + selection) beside the target LoRA's own training secon
 from __future__ import annotations
 
 import argparse
+import json
 import subprocess
 from pathlib import Path
 from typing import Any, Iterator, Mapping
@@ -30,6 +31,19 @@ DIAGNOSTICS, TRAIN_TARGET = "reports/transfer/diagnostics.json", "reports/train/
 
 def experiment_name(target: str, method: str) -> str:
     return f"{target.removeprefix('toy-')}-{method.replace('_', '-')}"
+
+
+def head() -> str:
+    return subprocess.run(["git", "rev-parse", "HEAD"], capture_output=True, text=True, check=True).stdout.strip()
+
+
+def exp_show(rev: str | None) -> Any:
+    """`dvc exp show --json` for the experiments based on `rev` (HEAD moves when others commit meanwhile)."""
+    if rev is None:
+        return run_exp_show(".")
+    done = subprocess.run([dvc_executable(), "exp", "show", "--json", "--rev", rev], capture_output=True, text=True,
+                          check=True)
+    return json.loads(done.stdout)
 
 
 def queue_all() -> None:
@@ -101,12 +115,15 @@ def _p(comparison: Mapping[str, Any]) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--table", action="store_true", help="only tabulate experiments that already ran")
+    parser.add_argument("--rev", help="the commit the experiments were queued on (default HEAD)")
     args = parser.parse_args()
+    rev = args.rev
     if not args.table:
+        rev = head()
         queue_all()
     headers = ["target", "method", "target base", "transferred", "control", "target LoRA", "recovery [95% CI]",
                "transferred − base", "transferred − control", "target LoRA − base", "kind", "cost"]
-    table = tabulate(table_rows(run_exp_show(".")), headers=headers, tablefmt="github")
+    table = tabulate(table_rows(exp_show(rev)), headers=headers, tablefmt="github")
     print(table)
     with atomic_file(Path("reports") / "transfer_matrix.md") as handle:
         handle.write("# Toy targets × transfer methods (quick environment, seed 0)\n\n" + table + "\n")
