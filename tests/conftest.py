@@ -21,6 +21,7 @@ import pytest  # noqa: E402
 REPO_ROOT = Path(__file__).resolve().parents[1]
 BENCHMARKS = REPO_ROOT.parent / "shared" / "benchmarks"
 GEMMA3_DIR = REPO_ROOT / "models" / "gemma-3-270m"
+QWEN05_DIR = REPO_ROOT / "models" / "qwen2.5-coder-0.5b-instruct"
 
 
 def pytest_configure(config):
@@ -62,7 +63,17 @@ def benchmarks_dir() -> Path:
 
 @pytest.fixture(scope="session")
 def gemma3_dir() -> Path:
-    """The real Gemma 3 270M, built by `make models/gemma-3-270m` (the test command builds it first)."""
-    if not (GEMMA3_DIR / "config.json").is_file():
-        pytest.fail(f"{GEMMA3_DIR} missing — run `make models/gemma-3-270m`")
-    return GEMMA3_DIR
+    """The real Gemma 3 270M, built by the test command (`paw models fetch gemma-3-270m`)."""
+    return _built(GEMMA3_DIR)
+
+
+@pytest.fixture(scope="session")
+def qwen05_dir() -> Path:
+    """The real Qwen2.5-Coder-0.5B-Instruct (151k vocabulary, no BOS, tied head), built by the test command."""
+    return _built(QWEN05_DIR)
+
+
+def _built(model_dir: Path) -> Path:
+    if not (model_dir / "config.json").is_file():
+        pytest.fail(f"{model_dir} missing — run `make real-models` (or `paw models fetch {model_dir.name}`)")
+    return model_dir
