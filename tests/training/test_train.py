@@ -1,9 +1,12 @@
 """LoRA training end to end on tiny models: loss falls, the adapter reloads exactly, resume equals uninterrupted,
-errors are clear, logs stay concise."""
+every output reports the same training loss, the first loss is pinned, errors are clear, logs stay concise."""
 
 from __future__ import annotations
 
+import argparse
+import dataclasses
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -22,6 +25,12 @@ def _train(model_dir, out: Path, setup, **kwargs):
     return train_lora(
         model_dir, synthetic_pairs(), synthetic_items(), out / "adapter", out / "report", out / "ckpt", setup, **kwargs
     )
+
+
+def _train_loss_rows(report_dir: Path) -> list[tuple[int, float]]:
+    """(step, loss) per row of DVCLive's train/loss.tsv."""
+    lines = (report_dir / "dvclive/plots/metrics/train/loss.tsv").read_text().splitlines()[1:]
+    return [(int(step), float(loss)) for step, loss in (line.split("\t") for line in lines)]
 
 
 def _val_loss_of_saved_adapter(model_dir, adapter_dir, max_length=512) -> float:
@@ -101,7 +110,9 @@ def test_resume_after_interruption_gives_the_same_adapter(tiny_llama, tmp_path, 
             if trainer.global_step == 7:
                 raise _Interrupt
 
-    setup = fast_setup.replace(max_steps=12, grad_accum=grad_accum, batch_size=8 // grad_accum)
+    # Logging every 4 steps, the checkpoint at step 5 holds an open loss window (steps 5-8).
+    train = dataclasses.replace(fast_setup.train, log_every_n_steps=4)
+    setup = fast_setup.replace(max_steps=12, grad_accum=grad_accum, batch_size=8 // grad_accum, train=train)
     straight = _train(tiny_llama, tmp_path / "straight", setup)
     with pytest.raises(_Interrupt):
         _train(tiny_llama, tmp_path / "resumed", setup, extra_callbacks=[StopAtStep7()])
@@ -113,9 +124,66 @@ def test_resume_after_interruption_gives_the_same_adapter(tiny_llama, tmp_path, 
     b = load_file(tmp_path / "resumed" / "adapter" / "adapter_model.safetensors")
     assert a.keys() == b.keys() and all(torch.allclose(a[k], b[k], atol=1e-6) for k in a)
     assert resumed["best_val_loss"] == pytest.approx(straight["best_val_loss"], abs=1e-6)
+    rows, straight_rows = (_train_loss_rows(tmp_path / run / "report") for run in ("resumed", "straight"))
+    assert [step for step, _ in rows] == [step for step, _ in straight_rows] == [4, 8, 12]
+    assert [loss for _, loss in rows] == pytest.approx([loss for _, loss in straight_rows], abs=1e-6)
+    assert resumed["final_train_loss"] == pytest.approx(straight["final_train_loss"], abs=1e-6)
     # A checkpoint made from other inputs is not resumed.
     changed = _train(tiny_llama, tmp_path / "resumed", setup.replace(lr=1.0e-3))
     assert changed["resumed_from_step"] is None
+
+
+# The first logged training loss of each tiny model (logging every step, so step 1 alone) on synthetic_pairs,
+# seed 0, 8 sequences per batch, float32 on CPU. LoRA's B starts at zero, so it is the base model's mean
+# negative log-likelihood per answer token on the first seeded batch: it moves when the loss definition, the
+# encoding of (context, answer) or the answer-token mask changes. Recorded from this test's train/loss.tsv; the
+# same values come from answer_loss(base model, StepBatches(examples, 8, seed=0, pad_id).batch(0)) by hand.
+GOLDEN_FIRST_LOSS = {"llama": 6.678728, "qwen2": 6.118034, "gemma2": 6.928274}
+
+
+@pytest.mark.parametrize("arch", ["llama", "qwen2", "gemma2"])
+def test_first_logged_loss_is_the_recorded_one(arch, tiny_models, tmp_path, fast_setup):
+    from paw.training import train_lora
+
+    setup = fast_setup.replace(max_steps=2, train=dataclasses.replace(fast_setup.train, log_every_n_steps=1))
+    report = tmp_path / "report"
+    train_lora(tiny_models[arch], synthetic_pairs(), [], tmp_path / "adapter", report, tmp_path / "ckpt", setup)
+    rows = _train_loss_rows(report)
+    assert [step for step, _ in rows] == [1, 2]
+    assert rows[0][1] == pytest.approx(GOLDEN_FIRST_LOSS[arch], abs=1e-4), rows
+
+
+def _paw_train(*argv: str) -> int:
+    """`paw train …` in this process, so that capsys sees its log lines and closing line."""
+    import paw.cli.train as train
+
+    parser = argparse.ArgumentParser(prog="paw")
+    train.register(parser.add_subparsers(dest="command", required=True))
+    args = parser.parse_args(["train", *argv])
+    return args.func(args)
+
+
+def test_every_output_reports_the_same_window_mean_loss(tiny_llama, tmp_path, toy_arc, capsys):
+    params = tmp_path / "params.yaml"
+    params.write_text(
+        "env: cpu\ntrain:\n  log_every_n_steps: 5\n  val_every_n_steps: 50\n  checkpoint_every_n_steps: 50\n"
+        "lora:\n  r: 2\nenvs:\n  cpu:\n    models_dir: .\n    source_model: a\n    target_model: b\n"
+        "    train_batch_size: 2\n    max_steps: 12\n    eval_sample_ratio: 1.0\n    eval_batch_size: 8\n"
+    )
+    out = tmp_path / "out"
+    assert _paw_train("--model", str(tiny_llama), "--dataset", "arc-challenge", "--data-path", str(toy_arc),
+                      "--out", str(out), "--lr", "1e-3", "--params", str(params)) == 0  # fmt: skip
+    printed = capsys.readouterr().out
+    lines = re.findall(r"^step (\d+)/12  loss (\d+\.\d{4}) \(mean of steps (\d+)-(\d+)\)", printed, re.M)
+    assert [(int(step), int(first), int(last)) for step, _, first, last in lines] == [(5, 1, 5), (10, 6, 10),
+                                                                                      (12, 11, 12)], printed
+    rows = _train_loss_rows(out)
+    assert [step for step, _ in rows] == [5, 10, 12]  # one point per log line, at its step
+    assert [loss for _, loss in rows] == pytest.approx([float(loss) for _, loss, _, _ in lines], abs=5e-5)
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert metrics["final_train_loss"] == rows[-1][1] and metrics["final_train_loss_steps"] == [11, 12]
+    closing = re.search(r"final loss (\d+\.\d+)", printed)
+    assert closing and float(closing[1]) == pytest.approx(metrics["final_train_loss"], abs=5e-5), printed
 
 
 def test_missing_target_modules_are_reported(tiny_llama, tmp_path, fast_setup):

@@ -1,4 +1,4 @@
-"""Silence Hugging Face progress bars and chatter so logs stay one line per event (no `\\r` floods)."""
+"""Silence Hugging Face and Lightning progress bars and chatter, so logs stay one line per event (no `\\r` floods)."""
 
 from __future__ import annotations
 
@@ -7,6 +7,22 @@ import os
 import warnings
 
 _DONE = False
+
+# Lightning warnings that name nothing to fix in these runs: training batches are an endless in-process iterable
+# by design, a resumed run restarts mid-"epoch", and every process scores the same validation items.
+LIGHTNING_WARNINGS = (
+    ".*does not have many workers.*",
+    ".*resuming from a checkpoint that ended before the epoch ended.*",
+    ".*that ended before the epoch ended.*",
+    ".*IterableDataset.*__len__.*",
+    ".*Total length of .* across ranks is zero.*",
+    ".*`training_step` returned `None`.*",
+    ".*GPU available but not used.*",
+    ".*LeafSpec.*",
+    ".*but have no `val_dataloader`.*",
+    ".*sync_dist=True.*",  # every rank scores the same validation items: nothing to reduce
+    ".*The number of training batches .* is smaller than the logging interval.*",
+)
 
 
 def quiet_hf() -> None:
@@ -25,10 +41,17 @@ def quiet_hf() -> None:
 
     transformers.logging.set_verbosity_error()
     transformers.logging.disable_progress_bar()
-    for name in ("lightning", "lightning.pytorch", "lightning.fabric", "lightning_fabric", "pytorch_lightning"):
-        logging.getLogger(name).setLevel(logging.WARNING)
-    warnings.filterwarnings("ignore", message=".*does not have many workers.*")
+    quiet_lightning()  # evaluation runs Lightning Fabric in the same processes
     warnings.filterwarnings("ignore", message=".*TRANSFORMERS_CACHE.*")
     # PEFT still calls a transformers property that warns on every adapter load; nothing for a user to act on.
     warnings.filterwarnings("ignore", message=".*is_gradient_checkpointing.*")
     _DONE = True
+
+
+def quiet_lightning() -> None:
+    """Lightning's info lines (GPU/TPU availability, hints) and known-harmless warnings. Call it again once
+    Lightning is imported: importing it sets its loggers back to INFO. Repeating it adds no duplicate filters."""
+    for name in ("lightning", "lightning.pytorch", "lightning.fabric", "lightning_fabric", "pytorch_lightning"):
+        logging.getLogger(name).setLevel(logging.WARNING)
+    for message in LIGHTNING_WARNINGS:
+        warnings.filterwarnings("ignore", message=message)

@@ -9,7 +9,7 @@ from paw.errors import PawError
 def check_consistency(params: Params) -> None:
     """What every training and evaluation stage relies on: one prompt style, known datasets."""
     from paw.data import get_task
-    from paw.training.pipeline import check_prompt_styles
+    from paw.training.from_params import check_prompt_styles
 
     check_prompt_styles(params)
 

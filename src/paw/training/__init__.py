@@ -12,9 +12,9 @@ from paw.lazy import lazy_exports
 _EXPORTS = {
     "TrainSetup": "paw.training.run",
     "train_lora": "paw.training.run",
-    "train_from_params": "paw.training.pipeline",
-    "setup_from_params": "paw.training.pipeline",
-    "training_data": "paw.training.pipeline",
+    "train_from_params": "paw.training.from_params",
+    "setup_from_params": "paw.training.from_params",
+    "training_data": "paw.training.from_params",
 }
 
 __all__ = sorted(_EXPORTS)

@@ -22,11 +22,12 @@ LAST_CHECKPOINT = "last.ckpt"
 
 
 class LogLines(Callback):
-    """One line every `every` optimizer steps (and at the last): step, mean loss since the last line, lr, tokens/s,
-    ETA; one line per validation. Only the global-zero process prints."""
+    """One line each time the module closes a loss window (every N optimizer steps and at the last): step, the
+    window's mean loss and its steps, lr, tokens/s, ETA; one line per validation. Only the global-zero process
+    prints."""
 
-    def __init__(self, every: int, max_steps: int, stream: TextIO | None = None):
-        self.every, self.max_steps = every, max_steps
+    def __init__(self, max_steps: int, stream: TextIO | None = None):
+        self.max_steps = max_steps
         self.stream = stream
         self._printed_step = -1
 
@@ -37,27 +38,23 @@ class LogLines(Callback):
     def on_train_start(self, trainer: pl.Trainer, pl_module: Any) -> None:
         self._start_time = time.perf_counter()
         self._start_step = trainer.global_step
-        self._losses: list[float] = []
         if trainer.global_step:
             self._print(trainer, f"resumed at step {trainer.global_step}/{self.max_steps}")
 
     def on_train_batch_end(self, trainer: pl.Trainer, pl_module: Any, outputs: Any, batch: Any, batch_idx: int) -> None:
-        if pl_module.last_loss is not None:
-            self._losses.append(pl_module.last_loss)
-        step = trainer.global_step
-        if step == self._printed_step or not (step % self.every == 0 or step >= self.max_steps):
+        step, window = trainer.global_step, pl_module.train_loss
+        if step == self._printed_step or window is None or window.last_step != step:
             return
         self._printed_step = step
         elapsed = time.perf_counter() - self._start_time
         done = max(1, step - self._start_step)
         eta = datetime.timedelta(seconds=round(elapsed / done * max(0, self.max_steps - step)))
         tokens_per_s = pl_module.tokens_seen * trainer.world_size / max(elapsed, 1e-9)
-        loss = sum(self._losses) / max(1, len(self._losses))
-        self._losses = []
         lr = trainer.optimizers[0].param_groups[0]["lr"]
         self._print(
             trainer,
-            f"step {step}/{self.max_steps}  loss {loss:.4f}  lr {lr:.2e}  {tokens_per_s:,.0f} tok/s  ETA {eta}",
+            f"step {step}/{self.max_steps}  loss {window.describe()}  lr {lr:.2e}  {tokens_per_s:,.0f} tok/s  "
+            f"ETA {eta}",
         )
 
     def on_validation_end(self, trainer: pl.Trainer, pl_module: Any) -> None:

@@ -99,8 +99,3 @@ def sequence_logprobs(model: nn.Module, batch: dict[str, torch.Tensor]) -> tuple
     sums = torch.zeros(n_rows, dtype=logprobs.dtype, device=logprobs.device).index_add_(0, rows, logprobs)
     counts = torch.zeros(n_rows, dtype=torch.long, device=rows.device).index_add_(0, rows, torch.ones_like(rows))
     return sums, counts
-
-
-def lora_state_dict(model: nn.Module) -> dict[str, torch.Tensor]:
-    """The trainable tensors only (LoRA, plus biases when lora.bias trains them): what a checkpoint must hold."""
-    return {name: p.detach() for name, p in model.named_parameters() if p.requires_grad}

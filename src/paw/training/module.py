@@ -4,11 +4,14 @@ Model code lives in paw.training.lora; this file only adapts it to Lightning. Th
 - dropout is seeded per micro-batch from (seed, micro-batch index, rank), so a resumed run draws the same masks
   (Lightning checkpoints hold no RNG state);
 - checkpoints hold only the trainable LoRA tensors (not the frozen base) plus the validation history;
-- the schedule is computed from max_steps, never from `trainer.estimated_stepping_batches`.
+- the schedule is computed from max_steps, never from `trainer.estimated_stepping_batches`;
+- metrics go straight to the loggers at the optimizer step count (what the log lines and metrics.json call a
+  step), and the training loss is the mean over each logging window (paw.training.loss_window), not one step.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import time
 from typing import Any, Callable
@@ -18,6 +21,7 @@ import torch
 
 from paw.errors import PawError
 from paw.training.lora import answer_loss, sequence_logprobs
+from paw.training.loss_window import LossWindow, WindowLoss
 
 
 def lr_factor(step: int, warmup_steps: int, max_steps: int, schedule: str) -> float:
@@ -48,6 +52,7 @@ class LoraModule(pl.LightningModule):
         seed: int,
         fingerprint: str = "",
         objective: Callable[[torch.nn.Module, dict], torch.Tensor] = answer_loss,
+        log_every: int = 10,
     ):
         super().__init__()
         self.objective = objective  # (model, batch) -> loss; gold answers by default (paw.training.distill_objective)
@@ -58,7 +63,8 @@ class LoraModule(pl.LightningModule):
         self.strict_loading = False  # checkpoints carry the LoRA tensors only
         self.val_history: list[dict[str, float]] = []
         self.tokens_seen = 0  # non-padding tokens trained on by this process since it started
-        self.last_loss: float | None = None
+        self.loss_window = LossWindow(log_every, max_steps)
+        self.train_loss: WindowLoss | None = None  # the last closed window
         self.resumed_from_step: int | None = None  # the checkpoint's step when this run resumed one
         self.train_seconds = 0.0  # wall time of the training loop in this process (setup and loading excluded)
         self.val_seconds = 0.0  # the part of it spent validating
@@ -80,12 +86,34 @@ class LoraModule(pl.LightningModule):
                 "(or the env block's lr), or train in precision 32"
             )
         self.tokens_seen += int(batch["attention_mask"].sum())
-        self.last_loss = float(loss.detach())
-        self.log("train/loss", loss.detach(), on_step=True, on_epoch=False, prog_bar=True)
-        self.log("train/lr", self.lr_schedulers().get_last_lr()[0], on_step=True, on_epoch=False)
+        self.loss_window.add(float(loss.detach()))
         return loss
 
+    def optimizer_step(self, *args: Any, **kwargs: Any) -> None:
+        super().optimizer_step(*args, **kwargs)
+        # Closed here, before any callback's on_train_batch_end: the log line reads this window and a checkpoint
+        # written at this step holds the next (empty) one. Lightning counts the step once this hook returns.
+        step = self.global_step + 1
+        if self.loss_window.closes_at(step):
+            self._close_loss_window(step)
+
+    def _close_loss_window(self, step: int) -> None:
+        mean = torch.tensor(self.loss_window.mean(), device=self.device)
+        value = float(self.trainer.strategy.reduce(mean, reduce_op="mean"))  # every process closes at this step
+        self.train_loss = self.loss_window.close(step, value)
+        # The rate this step used: the scheduler moves on after this hook.
+        self._log_metrics({"train/loss": value, "train/lr": self.lr_schedulers().get_last_lr()[0]}, step)
+
+    def _log_metrics(self, metrics: dict[str, float], step: int) -> None:
+        """To every logger at `step` (Lightning's own logging would record step − 1, and with gradient
+        accumulation once per micro-batch)."""
+        if self.trainer.is_global_zero:
+            for logger in self.loggers:
+                logger.log_metrics(metrics, step=step)
+
     def on_train_batch_end(self, outputs: Any, batch: Any, batch_idx: int) -> None:
+        if self.train_loss is not None:  # for the progress bar in a terminal
+            self.log("train/loss", self.train_loss.value, on_step=True, on_epoch=False, prog_bar=True, logger=False)
         # Stopping here (rather than letting max_steps end the loop) makes Lightning validate the final weights.
         if self.global_step >= self.max_steps and self.validated_steps()[-1:] != [self.global_step]:
             self.trainer.should_stop = True
@@ -114,7 +142,7 @@ class LoraModule(pl.LightningModule):
         acc = sum(correct) / len(correct)
         self.val_history.append({"step": self.global_step, "loss": loss, "acc": acc})
         self.val_seconds += time.perf_counter() - self._val_started
-        self.log_dict({"val/loss": loss, "val/acc": acc}, on_step=False, on_epoch=True)
+        self._log_metrics({"val/loss": loss, "val/acc": acc}, self.global_step)
 
     def validated_steps(self) -> list[int]:
         return [int(entry["step"]) for entry in self.val_history]
@@ -134,9 +162,13 @@ class LoraModule(pl.LightningModule):
         checkpoint["state_dict"] = {k: v for k, v in checkpoint["state_dict"].items() if k in trainable}
         checkpoint["paw_val_history"] = list(self.val_history)
         checkpoint["paw_fingerprint"] = self.fingerprint
-        checkpoint["paw_last_loss"] = self.last_loss
+        checkpoint["paw_loss_window"] = self.loss_window.state_dict()
+        checkpoint["paw_train_loss"] = dataclasses.asdict(self.train_loss) if self.train_loss else None
 
     def on_load_checkpoint(self, checkpoint: dict[str, Any]) -> None:
         self.val_history = list(checkpoint.get("paw_val_history", []))
         self.resumed_from_step = int(checkpoint.get("global_step", 0))
-        self.last_loss = checkpoint.get("paw_last_loss")
+        window = checkpoint.get("paw_loss_window") or {"total": 0.0, "count": 0, "closed_at": self.resumed_from_step}
+        self.loss_window.load_state_dict(window)
+        train_loss = checkpoint.get("paw_train_loss")
+        self.train_loss = WindowLoss(**train_loss) if train_loss else None

@@ -9,13 +9,9 @@ when that checkpoint was made from the same inputs, and ends with the same adapt
 from __future__ import annotations
 
 import dataclasses
-import hashlib
-import json
-import logging
 import shutil
 import sys
 import time
-import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Sequence
@@ -67,6 +63,7 @@ def train_lora(
     only global zero writes files. `objective` (e.g. `paw.training.distill_objective.DistillObjective`) replaces
     the gold-answer loss: it builds its own examples, batches, loss and initial LoRA state; train_pairs is unused."""
     from paw.models import base_identity, load_model, load_tokenizer, quiet_hf, resolve_model_dir
+    from paw.models.quiet import quiet_lightning
     from paw.training.callbacks import check_swanlab
 
     check_swanlab(setup.tracking.swanlab.mode)
@@ -74,10 +71,11 @@ def train_lora(
     base_model_name = base_model_name or model_dir.name
     adapter_out, report_dir, checkpoint_dir = Path(adapter_out), Path(report_dir), Path(checkpoint_dir)
     quiet_hf()
-    _quiet_lightning()
+    quiet_lightning()
     import torch
 
     from paw.training.examples import choice_sequences, make_example
+    from paw.training.resume import run_fingerprint
 
     on_gpu = torch.cuda.is_available()
     base_dtype, trainable_dtype = _dtypes(setup.precision, on_gpu)
@@ -87,7 +85,7 @@ def train_lora(
     else:
         examples = objective.examples(tokenizer, setup.train.max_length)
     val_sequences = choice_sequences(tokenizer, val_items, setup.train.max_length)
-    fingerprint = _fingerprint(setup, f"{base_model_name}:{base_identity(model_dir)}", examples, objective)
+    fingerprint = run_fingerprint(setup, f"{base_model_name}:{base_identity(model_dir)}", examples, objective)
     model = load_model(model_dir, dtype=base_dtype, trust_remote_code=setup.trust_remote_code, cache=False)
     return _fit_and_save(
         model, tokenizer, examples, val_sequences, adapter_out, report_dir, checkpoint_dir, setup,
@@ -100,12 +98,37 @@ def _fit_and_save(
     model, tokenizer, examples, val_sequences, adapter_out, report_dir, checkpoint_dir, setup,
     base_model_name, fingerprint, trainable_dtype, on_gpu, extra_callbacks, extra_metrics, objective=None,
 ) -> dict[str, Any]:  # fmt: skip
-    import lightning.pytorch as pl
-    import torch
-    from torch.utils.data import DataLoader
+    from paw.training.resume import resumable_checkpoint
 
-    from paw.training.callbacks import LogLines, StepCheckpoint, make_loggers
-    from paw.training.examples import StepBatches, collate_choices
+    peft_model, targets, module = _lora_module(model, setup, fingerprint, trainable_dtype, objective)
+    started_fresh = not checkpoint_dir.exists()
+    resume_from = resumable_checkpoint(checkpoint_dir, fingerprint)
+    trainer = _trainer(setup, peft_model, on_gpu, checkpoint_dir, bool(val_sequences), bool(resume_from),
+                       extra_callbacks)  # fmt: skip
+    train_loader, val_loader = _loaders(trainer, tokenizer, examples, val_sequences, setup, objective)
+    if trainer.is_global_zero and targets.missing:
+        print(f"lora.target_modules: {', '.join(targets.missing)} not in this model — trained only "
+              f"{', '.join(targets.present)}", flush=True)  # fmt: skip
+    seconds = _fit(trainer, module, train_loader, val_loader, resume_from, checkpoint_dir, started_fresh)
+    if trainer.global_step < setup.max_steps:
+        raise PawError(
+            f"training stopped at step {trainer.global_step} of {setup.max_steps} — rerun to resume from "
+            f"{checkpoint_dir / 'last.ckpt'}"
+        )
+    state = trainer.strategy.lightning_module_state_dict()  # collective under FSDP: every rank must call it
+    metrics = _metrics(module, trainer, targets, seconds) | extra_metrics
+    if trainer.is_global_zero:
+        lora_state = {k[len("model.") :]: v for k, v in state.items() if k.startswith("model.")}
+        _write_outputs(peft_model, lora_state, adapter_out, report_dir, checkpoint_dir, base_model_name, metrics)
+    del state, trainer, module, peft_model
+    release_memory()
+    return metrics
+
+
+def _lora_module(model, setup: TrainSetup, fingerprint: str, trainable_dtype, objective):
+    """(peft_model, targets, LoraModule): fresh LoRA layers on `model`, wrapped for Lightning."""
+    import torch
+
     from paw.training.lora import add_lora
     from paw.training.module import LoraModule
 
@@ -116,24 +139,20 @@ def _fit_and_save(
         objective.initialize(peft_model, setup.lora.alpha / setup.lora.r)
     module = LoraModule(
         peft_model, setup.lr, train.weight_decay, round(train.warmup_ratio * setup.max_steps), setup.max_steps,
-        train.schedule, setup.seed, fingerprint, *([objective.loss()] if objective is not None else []),
+        train.schedule, setup.seed, fingerprint, log_every=train.log_every_n_steps,
+        **({"objective": objective.loss()} if objective is not None else {}),
     )  # fmt: skip
-    started_fresh = not checkpoint_dir.exists()
-    resume_from = _resumable_checkpoint(checkpoint_dir, fingerprint)
-    has_val = bool(val_sequences)
+    return peft_model, targets, module
 
-    def validates(step: int) -> bool:
-        return has_val and (step % train.val_every_n_steps == 0 or step >= setup.max_steps)
 
-    tty = sys.stdout.isatty()
-    callbacks = [StepCheckpoint(checkpoint_dir, train.checkpoint_every_n_steps, validates), *extra_callbacks]
-    if not tty:
-        callbacks.append(LogLines(train.log_every_n_steps, setup.max_steps))
-    else:
-        from lightning.pytorch.callbacks import TQDMProgressBar
+def _trainer(setup: TrainSetup, peft_model, on_gpu: bool, checkpoint_dir: Path, has_val: bool, resume: bool,
+             extra_callbacks: list):  # fmt: skip
+    import lightning.pytorch as pl
 
-        callbacks.append(TQDMProgressBar(refresh_rate=max(1, train.log_every_n_steps // 5)))
-    trainer = pl.Trainer(
+    from paw.training.callbacks import make_loggers
+
+    train, tty = setup.train, sys.stdout.isatty()
+    return pl.Trainer(
         accelerator="gpu" if on_gpu else "cpu",
         devices=setup.devices,
         strategy=_strategy(setup, peft_model, on_gpu),
@@ -146,8 +165,8 @@ def _fit_and_save(
         limit_val_batches=None if has_val else 0,
         num_sanity_val_steps=0,
         # Logs are staged beside the checkpoints (they resume together) and copied to report_dir only on success.
-        logger=make_loggers(checkpoint_dir, setup.tracking.swanlab.mode, setup.tracking.swanlab.project, bool(resume_from)),
-        callbacks=callbacks,
+        logger=make_loggers(checkpoint_dir, setup.tracking.swanlab.mode, setup.tracking.swanlab.project, resume),
+        callbacks=_callbacks(setup, checkpoint_dir, has_val, tty, extra_callbacks),
         enable_checkpointing=False,  # StepCheckpoint writes last.ckpt itself, atomically
         enable_progress_bar=tty,
         enable_model_summary=False,
@@ -155,60 +174,82 @@ def _fit_and_save(
         use_distributed_sampler=False,  # batches are sharded by rank in StepBatches; every rank scores all val items
         default_root_dir=str(checkpoint_dir),
     )
+
+
+def _callbacks(setup: TrainSetup, checkpoint_dir: Path, has_val: bool, tty: bool, extra: list) -> list:
+    """Resumable checkpoints, the caller's callbacks, then log lines (a progress bar in a terminal)."""
+    from paw.training.callbacks import LogLines, StepCheckpoint
+
+    train = setup.train
+
+    def validates(step: int) -> bool:
+        return has_val and (step % train.val_every_n_steps == 0 or step >= setup.max_steps)
+
+    callbacks = [StepCheckpoint(checkpoint_dir, train.checkpoint_every_n_steps, validates), *extra]
+    if not tty:
+        return [*callbacks, LogLines(setup.max_steps)]
+    from lightning.pytorch.callbacks import TQDMProgressBar
+
+    return [*callbacks, TQDMProgressBar(refresh_rate=max(1, train.log_every_n_steps // 5))]
+
+
+def _loaders(trainer, tokenizer, examples, val_sequences, setup: TrainSetup, objective):
+    """(training loader, validation loader or None). Training batches follow the trainer's step and rank, so a
+    resumed or multi-process run draws the batches an uninterrupted single run would."""
+    from torch.utils.data import DataLoader
+
+    from paw.training.examples import StepBatches, collate_choices
+
     pad_id = tokenizer.pad_token_id
     stream = StepBatches(
         examples, setup.batch_size, setup.seed, pad_id,
         position=lambda: (trainer.global_step * setup.grad_accum, trainer.global_rank, trainer.world_size),
         collate_fn=objective.collate if objective is not None else None,
     )  # fmt: skip
-    train_loader = DataLoader(stream, batch_size=None)
     val_loader = DataLoader(
         val_sequences, batch_size=setup.batch_size, shuffle=False, collate_fn=lambda s: collate_choices(s, pad_id)
     )
-    if trainer.is_global_zero and targets.missing:
-        print(f"lora.target_modules: {', '.join(targets.missing)} not in this model — trained only "
-              f"{', '.join(targets.present)}", flush=True)  # fmt: skip
+    return DataLoader(stream, batch_size=None), val_loader if val_sequences else None
+
+
+def _fit(trainer, module, train_loader, val_loader, resume_from: str | None, checkpoint_dir: Path,
+         started_fresh: bool) -> float:  # fmt: skip
+    """Run the training loop; returns its wall time in seconds."""
     started = time.perf_counter()
     try:
-        trainer.fit(module, train_loader, val_loader if has_val else None, ckpt_path=resume_from, weights_only=True)
+        trainer.fit(module, train_loader, val_loader, ckpt_path=resume_from, weights_only=True)
     except BaseException:
         if started_fresh and not (checkpoint_dir / "last.ckpt").exists():
             remove_path(checkpoint_dir)  # nothing to resume from: leave no trace of this run
         raise
-    seconds = time.perf_counter() - started
-    if trainer.global_step < setup.max_steps:
-        raise PawError(
-            f"training stopped at step {trainer.global_step} of {setup.max_steps} — rerun to resume from "
-            f"{checkpoint_dir / 'last.ckpt'}"
-        )
-    state = trainer.strategy.lightning_module_state_dict()  # collective under FSDP: every rank must call it
-    metrics = _metrics(module, trainer, targets, seconds) | extra_metrics
-    if trainer.is_global_zero:
-        lora_state = {k[len("model.") :]: v for k, v in state.items() if k.startswith("model.")}
-        with atomic_dir(adapter_out) as tmp:
-            peft_model.save_pretrained(str(tmp), state_dict=lora_state)
-            (tmp / "README.md").unlink(missing_ok=True)  # PEFT's model card records this machine's paths
-            from paw.models import normalize_adapter_config
+    return time.perf_counter() - started
 
-            normalize_adapter_config(tmp, base_model_name)
-        with atomic_dir(report_dir / "dvclive") as tmp:
-            shutil.copytree(checkpoint_dir / "dvclive", tmp, dirs_exist_ok=True)
-        write_json(report_dir / "metrics.json", metrics)
-        # Finished: nothing to resume. A later rerun (new base under the same name, `dvc repro -f`) trains afresh.
-        remove_path(checkpoint_dir)
-    del state, trainer, module, peft_model
-    release_memory()
-    return metrics
+
+def _write_outputs(peft_model, lora_state, adapter_out: Path, report_dir: Path, checkpoint_dir: Path,
+                   base_model_name: str, metrics: dict[str, Any]) -> None:  # fmt: skip
+    """The adapter, DVCLive's files and metrics.json, each atomically; then the checkpoints go."""
+    from paw.models import normalize_adapter_config
+
+    with atomic_dir(adapter_out) as tmp:
+        peft_model.save_pretrained(str(tmp), state_dict=lora_state)
+        (tmp / "README.md").unlink(missing_ok=True)  # PEFT's model card records this machine's paths
+        normalize_adapter_config(tmp, base_model_name)
+    with atomic_dir(report_dir / "dvclive") as tmp:
+        shutil.copytree(checkpoint_dir / "dvclive", tmp, dirs_exist_ok=True)
+    write_json(report_dir / "metrics.json", metrics)
+    # Finished: nothing to resume. A later rerun (new base under the same name, `dvc repro -f`) trains afresh.
+    remove_path(checkpoint_dir)
 
 
 def _metrics(module, trainer, targets, seconds: float) -> dict[str, Any]:
-    history = module.val_history
+    history, loss = module.val_history, module.train_loss
     tokens = module.tokens_seen * trainer.world_size  # every rank trains on its own batch of the same size
     train_seconds = module.train_seconds - module.val_seconds
     return {
         "steps": int(trainer.global_step),
         "world_size": int(trainer.world_size),
-        "final_train_loss": module.last_loss,
+        "final_train_loss": loss.value if loss else None,  # the last log line's loss, not one step's
+        "final_train_loss_steps": [loss.first_step, loss.last_step] if loss else None,  # what it is the mean of
         "best_val_loss": min((h["loss"] for h in history), default=None),
         "best_val_acc": max((h["acc"] for h in history), default=None),
         "seconds": round(seconds, 3),
@@ -250,61 +291,3 @@ def _strategy(setup: TrainSetup, peft_model, on_gpu: bool):
 
         return DDPStrategy(find_unused_parameters=False)
     return "auto"
-
-
-def _fingerprint(setup: TrainSetup, base_model_name: str, examples, objective=None) -> str:
-    """What decides the trained weights; a checkpoint is resumed only when this matches."""
-    digest = hashlib.sha256()
-    for ex in examples:
-        digest.update(json.dumps(dataclasses.astuple(ex)).encode())  # [ids, n_answer] for gold-answer examples
-    decisive = {
-        "base": base_model_name,
-        "lora": dataclasses.asdict(setup.lora),
-        "train": {k: v for k, v in dataclasses.asdict(setup.train).items() if not k.endswith(("_steps", "_samples"))},
-        "lr": setup.lr, "batch_size": setup.batch_size, "grad_accum": setup.grad_accum,
-        "max_steps": setup.max_steps, "precision": setup.precision, "devices": setup.devices, "seed": setup.seed,
-        "examples": digest.hexdigest(),
-    }  # fmt: skip
-    if objective is not None:
-        decisive["objective"] = objective.fingerprint()
-    return hashlib.sha256(json.dumps(decisive, sort_keys=True, default=list).encode()).hexdigest()
-
-
-def _resumable_checkpoint(checkpoint_dir: Path, fingerprint: str) -> str | None:
-    import torch
-
-    path = checkpoint_dir / "last.ckpt"
-    if not path.is_file():
-        return None
-    try:
-        saved = torch.load(path, map_location="cpu", weights_only=True).get("paw_fingerprint")
-    except Exception as exc:  # a damaged file must not block a fresh start
-        saved, why = None, f"unreadable ({str(exc).splitlines()[0][:80]})"
-    else:
-        why = "made from other inputs (params, data or base model changed)"
-    if saved == fingerprint:
-        return str(path)
-    print(f"{path}: {why} — starting from step 0", flush=True)
-    remove_path(path)
-    return None
-
-
-def _quiet_lightning() -> None:
-    """Lightning's info lines (GPU/TPU availability, hints) and known-harmless warnings would crowd the log."""
-    for name in ("lightning.pytorch", "lightning.fabric", "lightning"):
-        logging.getLogger(name).setLevel(logging.WARNING)
-    for message in (
-        ".*does not have many workers.*",
-        ".*resuming from a checkpoint that ended before the epoch ended.*",
-        ".*that ended before the epoch ended.*",
-        ".*IterableDataset.*__len__.*",
-        ".*Total length of .* across ranks is zero.*",
-        ".*`training_step` returned `None`.*",
-        ".*GPU available but not used.*",
-        ".*is_gradient_checkpointing.*",
-        ".*LeafSpec.*",
-        ".*but have no `val_dataloader`.*",
-        ".*sync_dist=True.*",  # every rank scores the same validation items: nothing to reduce
-        ".*The number of training batches .* is smaller than the logging interval.*",
-    ):
-        warnings.filterwarnings("ignore", message=message)

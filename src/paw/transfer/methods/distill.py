@@ -62,7 +62,7 @@ class Distill(TransferMethod):
         """The carry stage's work for distill: returns the student as a `Carried`. Training checkpoints go to
         <carried_dir's parent>/checkpoints/distill (models/checkpoints/distill in the pipeline), beside the
         training stages' own."""
-        from paw.training.pipeline import setup_from_params
+        from paw.training.from_params import setup_from_params
         from paw.transfer.distillation import distill_transfer
 
         o = self.options
@@ -100,7 +100,7 @@ def distill_inputs(params, options: DistillOptions) -> tuple[list, list]:
     Training questions: the rows the target LoRA trains on (the task's train split, `data.max_train_samples`
     applied), or the rows of `probe_file`. Held out: the rows its training validates on."""
     from paw.data import get_task, sample_rows
-    from paw.training.pipeline import _rows_for_training, check_prompt_styles
+    from paw.training.from_params import _rows_for_training, check_prompt_styles
 
     check_prompt_styles(params)
     task, style, seed = get_task(params.dataset), params.train.prompt_style, params.seed
