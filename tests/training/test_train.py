@@ -182,7 +182,7 @@ def test_every_output_reports_the_same_window_mean_loss(tiny_llama, tmp_path, to
     assert [loss for _, loss in rows] == pytest.approx([float(loss) for _, loss, _, _ in lines], abs=5e-5)
     metrics = json.loads((out / "metrics.json").read_text())
     assert metrics["final_train_loss"] == rows[-1][1] and metrics["final_train_loss_steps"] == [11, 12]
-    closing = re.search(r"final loss (\d+\.\d+)", printed)
+    closing = re.search(r"final loss (\d+\.\d+) \(mean of steps 11-12\)", printed)
     assert closing and float(closing[1]) == pytest.approx(metrics["final_train_loss"], abs=5e-5), printed
 
 

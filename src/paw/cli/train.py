@@ -116,6 +116,13 @@ def _train(args: argparse.Namespace) -> int:
             out.rmdir()  # a failed first run leaves no output directory behind
         raise
     if os.environ.get("LOCAL_RANK", "0") == "0":  # the other processes of a multi-device run stay quiet
-        loss = metrics["final_train_loss"]
-        print(f"wrote {out / 'adapter'} ({metrics['steps']} steps, final loss {'-' if loss is None else f'{loss:.4f}'})")
+        print(f"wrote {out / 'adapter'} ({metrics['steps']} steps, final loss {_final_loss(metrics)})")
     return 0
+
+
+def _final_loss(metrics: dict) -> str:
+    """The last logging window's mean, named as such: the same number the log's last line and DVCLive show."""
+    loss, steps = metrics["final_train_loss"], metrics.get("final_train_loss_steps")
+    if loss is None:
+        return "-"
+    return f"{loss:.4f}" + (f" (mean of steps {steps[0]}-{steps[1]})" if steps else "")
