@@ -51,6 +51,14 @@ def parse_params(raw: Any, source: str = "params.yaml") -> "Params":
     return params
 
 
+def parse_options(cls: type, raw: Any, path: str, owner: str, source: str = "params.yaml") -> Any:
+    """One options block (a frozen dataclass such as a transfer method's `Options`) read from `raw` at `path`,
+    by the same checks as every params section; an unknown key is named as "not a known option of <owner>"."""
+    if not isinstance(raw, Mapping):
+        raise _fail(source, path, raw, "a mapping of options")
+    return _build(cls, raw, path=f"{path}.", source=source, unknown=f"option of {owner}")
+
+
 def _set_dotted(raw: dict, dotted: str, value: Any) -> None:
     node = raw
     *parents, leaf = dotted.split(".")
@@ -64,7 +72,7 @@ def _fail(source: str, path: str, value: Any, expect: str) -> PawError:
     return PawError(f"{source}: {path} = {shown} — expected {expect}")
 
 
-def _build(cls: type, raw: Any, path: str, source: str) -> Any:
+def _build(cls: type, raw: Any, path: str, source: str, unknown: str = "key") -> Any:
     if raw is None:
         raw = {}
     if not isinstance(raw, Mapping):
@@ -72,15 +80,15 @@ def _build(cls: type, raw: Any, path: str, source: str) -> Any:
     hints = typing.get_type_hints(cls)
     fields = {f.name: f for f in dataclasses.fields(cls) if f.init}
     # A section may gather its extra mapping-valued keys into one field (e.g. `transfer.<method>` option blocks,
-    # which the transfer registry checks against each method's own options).
+    # which the transfer registry checks against each method's own options with `parse_options`).
     extra_field = getattr(cls, "EXTRA_MAPPINGS_FIELD", None)
     extras = {k: v for k, v in raw.items() if extra_field and k not in fields and isinstance(v, Mapping)}
     if extras:
         raw = {k: v for k, v in raw.items() if k not in extras} | {extra_field: extras}
-    unknown = sorted(set(raw) - set(fields))
-    if unknown:
-        key = f"{path}{unknown[0]}"
-        raise PawError(f"{source}: {key} is not a known key — expected one of {', '.join(sorted(fields))}")
+    strangers = sorted(set(raw) - set(fields))
+    if strangers:
+        expected = f"one of {', '.join(sorted(fields))}" if fields else "no keys here"
+        raise PawError(f"{source}: {path}{strangers[0]} is not a known {unknown} — expected {expected}")
     values = {}
     for name, field in fields.items():
         key = f"{path}{name}"

@@ -84,13 +84,14 @@ class Task:
     """A benchmark: where its rows come from, which fields they must have, how a row becomes an `Item`.
 
     Subclasses set the class attributes and implement `cloze_parts` and `letter_parts`; adding a dataset is one
-    file in paw/data/tasks/ plus its entry in paw/data/registry.py.
+    file in paw/data/tasks/ whose class is decorated with `@register_task` (paw.data.registry).
     """
 
     name: str = ""
     hub_id: str | None = None  # datasets.load_dataset(hub_id, hub_config); None = local files only
     hub_config: str | None = None
     default_split: str = "test"  # the split lm-eval 0.4.13 evaluates
+    lm_eval_task: str | None = None  # lm-eval 0.4.13's task file under lm_eval/tasks; None = lm-eval has none
     fields: dict[str, FieldCheck] = {}
     reports_acc_norm: bool = True  # lm-eval lists acc_norm for this task
 

@@ -11,21 +11,22 @@ import json
 import os
 from pathlib import Path
 
-LM_EVAL_TASKS = {  # PAW name -> (lm-eval task file under lm_eval/tasks, split key that lm-eval evaluates)
-    "arc-challenge": ("arc/arc_challenge.yaml", "test_split"),
-    "arc-easy": ("arc/arc_easy.yaml", "test_split"),
-    "piqa": ("piqa/piqa.yaml", "validation_split"),
-    "hellaswag": ("hellaswag/hellaswag.yaml", "validation_split"),
-    "winogrande": ("winogrande/default.yaml", "validation_split"),
-    "openbookqa": ("openbookqa/openbookqa.yaml", "test_split"),
-    "boolq": ("super_glue/boolq/default.yaml", "validation_split"),
-}
+
+def lm_eval_source(task: str) -> tuple[str, str]:
+    """(the task file under lm_eval/tasks, the split key lm-eval evaluates) of PAW's task, from its class."""
+    from paw.data import get_task
+    from paw.errors import PawError
+
+    spec = get_task(task)
+    if spec.lm_eval_task is None:
+        raise PawError(f"dataset = {spec.name!r} has no lm-eval 0.4.13 task to compare with")
+    return spec.lm_eval_task, f"{spec.default_split}_split"
 
 
 def write_task_yaml(task: str, rows: list[dict], work_dir: Path) -> str:
     import lm_eval
 
-    source, split_key = LM_EVAL_TASKS[task]
+    source, split_key = lm_eval_source(task)
     work_dir.mkdir(parents=True, exist_ok=True)
     data = work_dir / f"{task}.jsonl"
     data.write_text("".join(json.dumps(r) + "\n" for r in rows))

@@ -1,5 +1,7 @@
 """The registry of transfer methods: each method is one module under `paw.transfer.methods` that subclasses
-`TransferMethod` and decorates itself with `@register`. Adding a method touches that one file (and its test).
+`TransferMethod` and decorates itself with `@register` (a `paw.registry.Registry`; every module there is imported on
+the first lookup). Adding a method touches that one file (and its test). Its `Options` dataclass is read from
+`transfer.<name>` by the config loader's own checks (`paw.config.load.parse_options`).
 
 A method decides, per (source module, target module) pair, how the source LoRA's update directions are carried
 into the target's spaces; the engine (`paw.transfer.engine`) does the rest: similarity, threshold, re-factoring,
@@ -9,12 +11,11 @@ diagnostics, control adapter, atomic output.
 from __future__ import annotations
 
 import dataclasses
-import importlib
-import pkgutil
-import typing
 from typing import TYPE_CHECKING, Any, Callable, ClassVar, Mapping
 
+from paw.config.load import parse_options
 from paw.errors import PawError
+from paw.registry import Registry
 
 if TYPE_CHECKING:
     import torch
@@ -23,8 +24,6 @@ if TYPE_CHECKING:
 
 # A linear map on column vectors, applied to a matrix whose columns are directions in the source space.
 Carry = Callable[["torch.Tensor"], "torch.Tensor"]
-
-_METHODS: dict[str, type["TransferMethod"]] = {}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -89,87 +88,27 @@ class TransferMethod:
         raise NotImplementedError
 
 
-def register(cls: type[TransferMethod]) -> type[TransferMethod]:
-    if not issubclass(cls, TransferMethod):
-        raise TypeError(f"{cls!r} is not a TransferMethod")
-    if cls.name in _METHODS and _METHODS[cls.name] is not cls:
-        raise ValueError(f"transfer method {cls.name!r} is registered twice")
-    _METHODS[cls.name] = cls
-    return cls
-
-
-def _load_all() -> None:
-    import paw.transfer.methods as package
-
-    for info in pkgutil.iter_modules(package.__path__):
-        importlib.import_module(f"{package.__name__}.{info.name}")
+METHODS: Registry[TransferMethod] = Registry("transfer method", TransferMethod, key="transfer.method",
+                                             package="paw.transfer.methods")
+register = METHODS.register
 
 
 def known_methods() -> list[str]:
-    _load_all()
-    return sorted(_METHODS)
+    return METHODS.names()
 
 
 def get_method(name: str, raw_options: Mapping[str, Any] | None = None) -> TransferMethod:
     """The method named `name` with its options checked (keys of `transfer.<name>` in params.yaml)."""
-    _load_all()
-    if name not in _METHODS:
-        raise PawError(f"transfer.method = {name!r} — expected one of {', '.join(sorted(_METHODS))}")
-    cls = _METHODS[name]
-    return cls(parse_options(name, cls.Options, raw_options or {}))
+    cls = METHODS.get(name)
+    return cls(parse_options(cls.Options, raw_options or {}, f"transfer.{name}", owner=name))
 
 
 def check_option_blocks(all_options: Mapping[str, Any]) -> None:
     """Every `transfer.<block>` mapping must name a known method and hold only its options."""
-    _load_all()
     for block, raw in all_options.items():
-        if block not in _METHODS:
+        if block not in METHODS:
             raise PawError(
                 f"params.yaml: transfer.{block} is not a known key — option blocks are named after a method "
-                f"({', '.join(sorted(_METHODS))})"
+                f"({', '.join(known_methods())})"
             )
-        parse_options(block, _METHODS[block].Options, raw)
-
-
-def parse_options(method: str, options_cls: type, raw: Mapping[str, Any]) -> Any:
-    """Build the method's options dataclass; errors name `transfer.<method>.<key>` and what was expected."""
-    if not isinstance(raw, Mapping):
-        raise PawError(f"params.yaml: transfer.{method} = {raw!r} — expected a mapping of options")
-    fields = {f.name: f for f in dataclasses.fields(options_cls)}
-    hints = typing.get_type_hints(options_cls)
-    values: dict[str, Any] = {}
-    for key, value in raw.items():
-        where = f"params.yaml: transfer.{method}.{key}"
-        if key not in fields:
-            known = ", ".join(sorted(fields)) or "none"
-            raise PawError(f"{where} is not a known option of {method} — expected one of: {known}")
-        field = fields[key]
-        expect = field.metadata.get("expect") or f"a {getattr(hints[key], '__name__', hints[key])}"
-        value = _coerce(hints[key], value)
-        if value is _BAD:
-            raise PawError(f"{where} = {raw[key]!r} — expected {expect}")
-        check = field.metadata.get("check")
-        if check is not None and value is not None and not check(value):
-            raise PawError(f"{where} = {raw[key]!r} — expected {expect}")
-        values[key] = value
-    return options_cls(**values)
-
-
-_BAD = object()
-
-
-def _coerce(hint: Any, value: Any) -> Any:
-    args = typing.get_args(hint)
-    if type(None) in args:
-        if value is None:
-            return None
-        hint = next(a for a in args if a is not type(None))
-    if hint is bool:
-        return value if isinstance(value, bool) else _BAD
-    if hint is int:
-        return value if isinstance(value, int) and not isinstance(value, bool) else _BAD
-    if hint is float:
-        return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else _BAD
-    if hint is str:
-        return value if isinstance(value, str) else _BAD
-    return value
+        parse_options(METHODS.get(block).Options, raw, f"transfer.{block}", owner=block)

@@ -7,6 +7,7 @@ Real rows have digit labels ("1".."4") on some questions and 3 or 5 choices on a
 from __future__ import annotations
 
 from paw.data.base import Task, is_nonempty_str, is_str, labeled_choices
+from paw.data.registry import register_task
 from paw.errors import PawError
 
 
@@ -34,16 +35,21 @@ class ArcTask(Task):
         return row["question"], list(row["choices"]["text"]), self.gold(row)
 
 
+@register_task
 class ArcChallenge(ArcTask):
     name = "arc-challenge"
     hub_config = "ARC-Challenge"
+    lm_eval_task = "arc/arc_challenge.yaml"
 
 
+@register_task
 class ArcEasy(ArcTask):
     name = "arc-easy"
     hub_config = "ARC-Easy"
+    lm_eval_task = "arc/arc_easy.yaml"
 
 
+@register_task
 class ToyFacts(ArcTask):
     """Questions about the embedded toy world (written by `paw toy`), in the ARC schema; local files only."""
 

@@ -4,15 +4,18 @@
 from __future__ import annotations
 
 from paw.data.base import Task, is_str, one_of
+from paw.data.registry import register_task
 
 CHOICES = ["no", "yes"]
 
 
+@register_task
 class BoolQ(Task):
     name = "boolq"
     hub_id = "aps/super_glue"
     hub_config = "boolq"
     default_split = "validation"
+    lm_eval_task = "super_glue/boolq/default.yaml"
     fields = {"passage": is_str, "question": is_str, "label": one_of(0, 1)}
     reports_acc_norm = False
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 
 from paw.data.base import Task, is_str, is_str_list, one_of
+from paw.data.registry import register_task
 
 _MARKER = re.compile(r"\[.*?\]")
 
@@ -22,10 +23,12 @@ def preprocess(text: str) -> str:
     return text.replace("  ", " ")
 
 
+@register_task
 class HellaSwag(Task):
     name = "hellaswag"
     hub_id = "Rowan/hellaswag"
     default_split = "validation"
+    lm_eval_task = "hellaswag/hellaswag.yaml"
     fields = {
         "activity_label": is_str,
         "ctx_a": is_str,

@@ -4,14 +4,17 @@ alone, choices = choices.text, gold = choices.label.index(answerKey.lstrip()).""
 from __future__ import annotations
 
 from paw.data.base import Task, is_nonempty_str, is_str, labeled_choices
+from paw.data.registry import register_task
 from paw.errors import PawError
 
 
+@register_task
 class OpenBookQA(Task):
     name = "openbookqa"
     hub_id = "allenai/openbookqa"
     hub_config = "main"
     default_split = "test"
+    lm_eval_task = "openbookqa/openbookqa.yaml"
     fields = {"question_stem": is_str, "choices": labeled_choices, "answerKey": is_nonempty_str}
 
     def gold(self, row: dict) -> int:

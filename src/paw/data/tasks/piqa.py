@@ -4,12 +4,15 @@
 from __future__ import annotations
 
 from paw.data.base import Task, is_str, one_of
+from paw.data.registry import register_task
 
 
+@register_task
 class Piqa(Task):
     name = "piqa"
     hub_id = "baber/piqa"
     default_split = "validation"
+    lm_eval_task = "piqa/piqa.yaml"
     fields = {"goal": is_str, "sol1": is_str, "sol2": is_str, "label": one_of(0, 1)}
 
     def cloze_parts(self, row: dict):

@@ -8,14 +8,17 @@ lm-eval reports acc only; acc_norm here divides by the context strings' lengths,
 from __future__ import annotations
 
 from paw.data.base import Task, is_str, one_of
+from paw.data.registry import register_task
 from paw.errors import PawError
 
 
+@register_task
 class Winogrande(Task):
     name = "winogrande"
     hub_id = "allenai/winogrande"
     hub_config = "winogrande_xl"
     default_split = "validation"
+    lm_eval_task = "winogrande/default.yaml"
     fields = {"sentence": is_str, "option1": is_str, "option2": is_str, "answer": one_of("1", "2")}
     reports_acc_norm = False
 
