@@ -11,15 +11,11 @@ from paw.pipeline.stage import run_stage
 
 
 def main() -> None:
-    from paw.transfer import transfer_from_carried_params
+    from paw.pipeline.transfer import select_carried
 
     params = load_params()
     check_transfer(params)
-    transfer_from_carried_params(params, CARRIED_DIR, TRANSFER_DIR, carry_cost=read_json(CARRY_COST))
-    # Diagnostics go to reports/ (in git) so `dvc metrics diff` compares them across branches; each file is
-    # moved whole (reports/transfer/ also holds the carry stage's cost).
-    for name in ("diagnostics.json", "diagnostics.md"):
-        (TRANSFER_DIR / name).replace(TRANSFER_REPORT_DIR / name)
+    select_carried(params, CARRIED_DIR, read_json(CARRY_COST), TRANSFER_DIR, TRANSFER_REPORT_DIR)
 
 
 if __name__ == "__main__":

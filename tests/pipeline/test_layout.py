@@ -16,34 +16,38 @@ from paw.pipeline.layout import (
 )
 
 from tests.conftest import REPO_ROOT
+from tests.pipeline.dvc_yaml import paths, resolved_stages, written_stages
 
-DVC = yaml.safe_load((REPO_ROOT / "dvc.yaml").read_text())["stages"]
-
-
-def _paths(entries):
-    return {next(iter(e)) if isinstance(e, dict) else e for e in entries or []}
+DVC = written_stages()
 
 
 def test_every_evaluation_has_a_stage_with_its_adapter_as_a_dependency():
+    assert list(DVC["eval"]["foreach"]) == list(EVAL_RUNS)
+    stages = resolved_stages()
+    env = yaml.safe_load((REPO_ROOT / "params.yaml").read_text())["env"]
     for name, run in EVAL_RUNS.items():
-        stage = DVC[f"eval_{name}"]
+        stage = stages[f"eval@{name}"]
         assert stage["cmd"] == f"python stages/eval.py {name}"
-        assert f"{eval_dir(name)}/metrics.json" in _paths(stage["metrics"])
-        assert f"{eval_dir(name)}/predictions.jsonl" in _paths(stage["outs"])
+        assert f"{eval_dir(name)}/metrics.json" in paths(stage["metrics"])
+        assert f"{eval_dir(name)}/predictions.jsonl" in paths(stage["outs"])
         if run.adapter is not None:
             assert str(run.adapter) in stage["deps"]
-        assert f"envs.${{env}}.{run.role}_model" in stage["params"]
+        else:  # a bare base does not wait for (or rerun after) any training or transfer
+            assert not [dep for dep in stage["deps"] if dep.startswith("models/")], name
+        assert f"envs.{env}.{run.role}_model" in stage["params"]
+        other = "target" if run.role == "source" else "source"
+        assert f"envs.{env}.{other}_model" not in stage["params"]
 
 
-def test_training_and_transfer_paths():
+def test_training_and_transferpaths():
     train = DVC["train"]["do"]
-    assert str(adapter_dir("${item}")) in _paths(train["outs"])
-    assert f"{train_report_dir('${item}')}/metrics.json" in _paths(train["metrics"])
+    assert str(adapter_dir("${item}")) in paths(train["outs"])
+    assert f"{train_report_dir('${item}')}/metrics.json" in paths(train["metrics"])
     carry, transfer = DVC["carry"], DVC["transfer"]
     assert {str(adapter_dir("source")), str(svd_dir("source")), str(svd_dir("target"))} <= set(carry["deps"])
-    assert str(CARRIED_DIR) in _paths(carry["outs"]) and str(CARRY_COST) in _paths(carry["metrics"])
+    assert str(CARRIED_DIR) in paths(carry["outs"]) and str(CARRY_COST) in paths(carry["metrics"])
     assert {str(CARRIED_DIR), str(CARRY_COST)} <= set(transfer["deps"])
-    assert {str(TRANSFER_DIR / "adapter"), str(TRANSFER_DIR / "control")} <= _paths(transfer["outs"])
+    assert {str(TRANSFER_DIR / "adapter"), str(TRANSFER_DIR / "control")} <= paths(transfer["outs"])
 
 
 def test_the_carry_stage_reads_no_threshold_and_every_method_option_block():

@@ -28,12 +28,12 @@ def test_every_stage_param_of_the_env_blocks_exists_in_each_real_env():
     """DVC refuses a stage whose `envs.${env}.<key>` is missing from the selected block."""
     import yaml
 
-    stages = yaml.safe_load((REPO_ROOT / "dvc.yaml").read_text())["stages"]
+    from tests.pipeline.dvc_yaml import resolved_stages
+
     raw = yaml.safe_load((REPO_ROOT / "params.yaml").read_text())
-    keys = {entry.split(".")[-1].replace("${item}", item)
-            for stage in stages.values() for item in ("source", "target")
-            for entry in (stage.get("do", stage).get("params") or []) if isinstance(entry, str)
-            and entry.startswith("envs.${env}.")}
+    prefix = f"envs.{raw['env']}."  # resolved for the committed env; every env block has the same keys
+    keys = {entry.removeprefix(prefix) for stage in resolved_stages().values()
+            for entry in stage.get("params") or [] if isinstance(entry, str) and entry.startswith(prefix)}
     assert {"prompt_style", "report_metric", "source_model", "target_model", "max_steps"} <= keys
     for env in (*REAL_ENVS, "quick", "local", "server"):
         assert keys <= set(raw["envs"][env]), (env, keys - set(raw["envs"][env]))

@@ -15,11 +15,11 @@ pytestmark = pytest.mark.slow
 
 ALL_STAGES = {
     "toy", "decompose@source", "decompose@target", "train@source", "train@target", "carry", "transfer",
-    "eval_source_base", "eval_source_lora", "eval_target_base", "eval_transferred", "eval_control",
-    "eval_target_lora", "report",
+    "eval@source_base", "eval@source_lora", "eval@target_base", "eval@transferred", "eval@control",
+    "eval@target_lora", "report",
 }
 # A threshold only selects among the carried modules: the carry (both bases, maps, probe activations) is reused.
-AFTER_TRANSFER = {"transfer", "eval_transferred", "eval_control", "report"}
+AFTER_TRANSFER = {"transfer", "eval@transferred", "eval@control", "report"}
 
 
 @pytest.fixture(scope="module")
@@ -145,8 +145,8 @@ def test_queued_threshold_sweep_and_sweep_report(built, tmp_path):
 def test_another_seed_changes_the_metrics(built, tmp_path):
     """(The same seed giving identical metrics is shown by the killed-and-resumed full rerun below.)"""
     repo = copy_repo(built, tmp_path / "repo")
-    result = run(repo, "dvc", "exp", "run", "-S", "seed=1", "eval_source_lora")
-    assert stages_run(result.stdout) == {"train@source", "eval_source_lora"}
+    result = run(repo, "dvc", "exp", "run", "-S", "seed=1", "eval@source_lora")
+    assert stages_run(result.stdout) == {"train@source", "eval@source_lora"}
     changed = all_metrics(repo)["reports/eval/source_lora/metrics.json"]
     assert changed != all_metrics(built)["reports/eval/source_lora/metrics.json"]
 

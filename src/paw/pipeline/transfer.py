@@ -1,0 +1,27 @@
+"""The transfer stage's work: select from the saved carry, then keep each output where dvc.yaml declares it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Mapping
+
+if TYPE_CHECKING:
+    from paw.config import Params
+
+DIAGNOSTICS = ("diagnostics.json", "diagnostics.md")
+
+
+def select_carried(params: "Params", carried_dir: Path, carry_cost: Mapping[str, Any], out_dir: Path,
+                   report_dir: Path) -> dict:
+    """Keep the carried modules that reach `transfer.threshold`: the adapter and its control go to out_dir (DVC's
+    cache), the diagnostics to report_dir (in git, so `dvc metrics diff` compares them across branches). Loads no
+    base model. Returns the diagnostics."""
+    from paw.transfer import transfer_from_carried_params
+
+    diagnostics = transfer_from_carried_params(params, carried_dir, out_dir, carry_cost=carry_cost)
+    report_dir = Path(report_dir)
+    report_dir.mkdir(parents=True, exist_ok=True)
+    # Each file moved whole: report_dir also holds the carry stage's cost.
+    for name in DIAGNOSTICS:
+        (Path(out_dir) / name).replace(report_dir / name)
+    return diagnostics
