@@ -1,7 +1,9 @@
-"""`paw report sweep` on a captured `dvc exp show --json` (see data/capture_exp_show.sh) and on odd shapes."""
+"""`paw report sweep` on captured experiments (see data/capture_exp_show.sh) — as `dvc exp show --json` writes them
+and as `dvc.api.exp_show` returns them — and on odd shapes."""
 
 from __future__ import annotations
 
+import copy
 import csv
 import json
 from pathlib import Path
@@ -12,12 +14,34 @@ from paw.errors import PawError
 from paw.reporting import sweep
 
 SAMPLE = Path(__file__).parent / "data" / "exp_show.json"
+API_SAMPLE = Path(__file__).parent / "data" / "exp_show_api.json"  # the same experiments, from dvc.api.exp_show
 PARAM = "transfer.threshold"
 
 
 @pytest.fixture
 def sample():
     return json.loads(SAMPLE.read_text())
+
+
+@pytest.fixture
+def api_rows(sample, monkeypatch):
+    """`read_experiments` over the captured dvc.api rows, the baseline resolved to the commit the CLI sample names."""
+    import dvc.api
+    import dvc.scm
+
+    commits = {entry["name"]: entry["rev"] for entry in sample if entry.get("name")}
+
+    class Scm:
+        def __init__(self, root):
+            pass
+
+        def resolve_rev(self, rev):
+            return commits.get(rev, rev)
+
+    rows = json.loads(API_SAMPLE.read_text())
+    monkeypatch.setattr(dvc.api, "exp_show", lambda repo=None, **kwargs: copy.deepcopy(rows))
+    monkeypatch.setattr(dvc.scm, "SCM", Scm)
+    return sweep.read_experiments(".")
 
 
 def test_parse_captured_sample(sample):
@@ -32,6 +56,36 @@ def test_parse_captured_sample(sample):
     assert [r["coverage"] for r in rows[:4]] == sorted((r["coverage"] for r in rows[:4]), reverse=True)
     assert rows[4]["transferred_acc"] is None and rows[4]["coverage"] is None
     assert len({r["rev"] for r in rows}) == len(rows)  # the workspace duplicate is gone
+
+
+def test_api_rows_give_the_rows_of_the_cli_json(sample, api_rows):
+    assert sweep.parse_exp_show(api_rows, PARAM) == sweep.parse_exp_show(sample, PARAM)
+    assert sweep.parse_exp_show(api_rows, "lora.r") == sweep.parse_exp_show(sample, "lora.r")
+
+
+def test_api_rows_odd_states():
+    base = {"typ": "baseline", "rev": "a" * 40, "Experiment": "main", "Created": "12:00 PM", "State": None,
+            "params.yaml:transfer.threshold": 0.01, "reports/summary.json:transfer.threshold": 0.01,
+            "models.transferred.acc": "!", "transfer.coverage": "!"}
+    rows = sweep.parse_exp_show([
+        {"typ": "baseline", "rev": "workspace", "Created": None},
+        base,
+        {"typ": "branch_commit", "rev": "bbbbbbb", "Experiment": "failed-one", "Created": "12:01 PM",
+         "State": "Failed", "params.yaml:transfer.threshold": 0.001},
+        {"typ": "branch_commit", "rev": "ccccccc", "Experiment": None, "Created": "12:02 PM", "State": None,
+         "./reports/summary.json:models.transferred.acc": 0.4},
+        {"typ": "branch_commit", "rev": "ddddddd", "Experiment": "unreadable", "Created": None, "State": None},
+        "not a row",
+    ], PARAM)
+    assert [(r["name"], r["rev"], r["state"], r[PARAM]) for r in rows] == [
+        ("failed-one", "bbbbbbb", "failed", 0.001), ("main", "aaaaaaa", "no metrics", 0.01),
+        ("ccccccc", "ccccccc", "done", None), ("unreadable", "ddddddd", "error", None)]
+    assert rows[2]["transferred_acc"] == 0.4 and rows[1]["transferred_acc"] is None  # "!": the file was unreadable
+
+
+def test_reading_a_directory_without_a_repository_is_one_clear_error(tmp_path):
+    with pytest.raises(PawError, match="expected a Git repository with DVC initialised"):
+        sweep.read_experiments(tmp_path)
 
 
 def test_write_sweep_outputs(sample, tmp_path):

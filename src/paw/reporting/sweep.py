@@ -1,8 +1,9 @@
 """`paw report sweep`: the transferred adapter's accuracy and coverage against one swept parameter.
 
-Reads `dvc exp show --json` (DVC from PATH, run in the repository) and writes reports/sweep.{md,csv,png}: one row
-per commit or experiment, sorted by the parameter. The JSON is walked defensively — queued, running or failed
-experiments have no metrics (or an "error" in place of them) and are listed with their state but not charted.
+Reads the experiments through `dvc.api.exp_show` and writes reports/sweep.{md,csv,png}: one row per commit or
+experiment, sorted by the parameter. `parse_exp_show` takes those rows or the JSON of `dvc exp show --json` and
+walks them defensively — queued, running or failed experiments have no metrics (or an error in place of them) and
+are listed with their state but not charted.
 """
 
 from __future__ import annotations
@@ -44,7 +45,8 @@ def dvc_executable() -> str:
 
 
 def run_exp_show(repo_dir: str | Path = ".") -> Any:
-    """The parsed output of `dvc exp show --json` in `repo_dir`."""
+    """The parsed output of `dvc exp show --json` in `repo_dir` (DVC from PATH): nested, typed records for the
+    scripts that walk them (the benchmarks); the sweep itself reads `read_experiments`."""
     command = [dvc_executable(), "exp", "show", "--json"]
     try:
         done = subprocess.run(command, cwd=repo_dir, capture_output=True, text=True, check=False)
@@ -57,6 +59,31 @@ def run_exp_show(repo_dir: str | Path = ".") -> Any:
         return json.loads(done.stdout)
     except json.JSONDecodeError as exc:
         raise PawError(f"dvc exp show --json: output is not JSON ({exc.msg})") from None
+
+
+def read_experiments(repo_dir: str | Path = ".") -> list[dict]:
+    """The commit and experiments of `repo_dir` as `dvc.api.exp_show` lists them: one flat row per revision.
+
+    The baseline's `rev` is resolved to its commit (exp_show gives its branch name there), the name moved to
+    `Experiment`, so each row names its revision the way `dvc exp show --json` does."""
+    import dvc.api
+    from dvc.exceptions import DvcException
+    from dvc.scm import SCM
+
+    where = Path(repo_dir).resolve()
+    try:
+        rows = dvc.api.exp_show(repo=str(where))
+        scm = SCM(str(where))
+        for row in rows:
+            if row.get("typ") == "baseline" and row.get("rev") not in (None, "workspace"):
+                commit = scm.resolve_rev(row["rev"])
+                if not commit.startswith(row["rev"]):
+                    row["Experiment"] = row["rev"]
+                row["rev"] = commit
+    except DvcException as exc:
+        raise PawError(f"dvc exp show in {where}: failed ({exc}) — expected a Git repository with DVC "
+                       "initialised (git init && dvc init)") from None
+    return rows
 
 
 def lookup(tree: Any, dotted: str) -> Any:
@@ -101,35 +128,67 @@ def _param_value(data: Mapping[str, Any], param: str) -> Any:
 def _summary_metrics(data: Mapping[str, Any], summary_file: str) -> Mapping[str, Any] | None:
     files = data.get("metrics") if isinstance(data.get("metrics"), Mapping) else {}
     for name, content in files.items():
-        if Path(name).as_posix().lstrip("./") == summary_file and isinstance(content, Mapping):
+        if _same_file(name, summary_file) and isinstance(content, Mapping):
             found = content.get("data")
             return found if isinstance(found, Mapping) else None
     return None
 
 
+def _same_file(name: str, wanted: str) -> bool:
+    return Path(name).as_posix().lstrip("./") == wanted
+
+
+def _number(value: Any) -> int | float | None:
+    return value if isinstance(value, (int, float)) and not isinstance(value, bool) else None
+
+
+def _nested_revisions(entries: list, param: str, summary_file: str) -> Iterator[tuple[Any, Any, str, Any, dict]]:
+    """(rev, name, state, parameter, {column: value}) from `dvc exp show --json`."""
+    for record, state in _records(entries):
+        data = record.get("data") if isinstance(record.get("data"), Mapping) else {}
+        metrics = _summary_metrics(data, summary_file)
+        values = {column: _number(lookup(metrics, key)) for column, key in METRIC_COLUMNS.items()}
+        if metrics is None and state == "done":
+            state = "no metrics"
+        yield record.get("rev"), record.get("name"), state, _param_value(data, param), values
+
+
+def _flat_revisions(entries: list, param: str, summary_file: str) -> Iterator[tuple[Any, Any, str, Any, dict]]:
+    """The same from `dvc.api.exp_show` rows: keys are dotted names, prefixed with their file ("file:name") where
+    two files share a name; numbers come as floats, and a file that could not be read as "!"."""
+    for row in entries:
+        if not isinstance(row, Mapping):
+            continue
+        summary = {}
+        for key, value in row.items():
+            path, _, name = str(key).rpartition(":")
+            if path and _same_file(path, summary_file):
+                summary[name] = value
+        values = {column: _number(summary.get(key, row.get(key))) for column, key in METRIC_COLUMNS.items()}
+        state = str(row["State"]).lower() if row.get("State") else "error" if row.get("Created") is None else "done"
+        if state == "done" and all(v is None for v in values.values()):
+            state = "no metrics"
+        value = row.get(f"params.yaml:{param}", row.get(param))
+        yield row.get("rev"), row.get("Experiment"), state, value, values
+
+
 def parse_exp_show(entries: Any, param: str = "transfer.threshold", summary_file: str = SUMMARY_FILE) -> list[dict]:
-    """Rows {name, rev, state, <param>, transferred_acc, …, coverage} from `dvc exp show --json`.
+    """Rows {name, rev, state, <param>, transferred_acc, …, coverage} from `dvc.api.exp_show` (see
+    `read_experiments`) or from `dvc exp show --json`.
 
     The workspace entry is left out: it repeats the last applied experiment or holds uncommitted results.
     Each revision appears once. Rows are sorted by the parameter (rows without it last).
     """
     if not isinstance(entries, list):
         raise PawError(f"dvc exp show --json: expected a list of revisions, got {type(entries).__name__}")
+    flat = any(isinstance(entry, Mapping) and "typ" in entry for entry in entries)
+    revisions = (_flat_revisions if flat else _nested_revisions)(entries, param, summary_file)
     rows, seen = [], set()
-    for record, state in _records(entries):
-        rev = record.get("rev")
+    for rev, name, state, value, metrics in revisions:
         if rev in (None, "workspace") or rev in seen:
             continue
         seen.add(rev)
-        data = record.get("data") if isinstance(record.get("data"), Mapping) else {}
-        metrics = _summary_metrics(data, summary_file)
-        row = {"name": record.get("name") or str(rev)[:7], "rev": str(rev)[:7],
-               "state": state if metrics is not None or state != "done" else "no metrics",
-               param: _param_value(data, param)}
-        for column, key in METRIC_COLUMNS.items():
-            value = lookup(metrics, key) if metrics is not None else None
-            row[column] = value if isinstance(value, (int, float)) and not isinstance(value, bool) else None
-        rows.append(row)
+        rows.append({"name": name or str(rev)[:7], "rev": str(rev)[:7], "state": state, param: value, **metrics})
     numeric = [r for r in rows if isinstance(r[param], (int, float))]
     others = [r for r in rows if not isinstance(r[param], (int, float))]
     return sorted(numeric, key=lambda r: r[param]) + others
@@ -179,6 +238,6 @@ def write_sweep(rows: list[dict], param: str, out_dir: str | Path = "reports") -
 
 def build_sweep(repo_dir: str | Path = ".", param: str = "transfer.threshold", out_dir: str | Path = "reports") -> list:
     """Read the experiments of the repository at `repo_dir` and write sweep.{md,csv,png} under `out_dir`."""
-    rows = parse_exp_show(run_exp_show(repo_dir), param)
+    rows = parse_exp_show(read_experiments(repo_dir), param)
     write_sweep(rows, param, Path(repo_dir) / out_dir)
     return rows

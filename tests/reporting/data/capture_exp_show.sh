@@ -1,9 +1,12 @@
 #!/usr/bin/env bash
 # Regenerate exp_show.json: a real `dvc exp show --json` of a temp repo whose stage writes PAW summaries.
-# Three finished experiments over transfer.threshold, one queued. Run from the repo root:
-#   bash tests/reporting/data/capture_exp_show.sh > tests/reporting/data/exp_show.json
+# Three finished experiments over transfer.threshold, one queued. Given a file, also writes there the same
+# experiments as `dvc.api.exp_show` returns them. Run from the repo root:
+#   bash tests/reporting/data/capture_exp_show.sh tests/reporting/data/exp_show_api.json \
+#     > tests/reporting/data/exp_show.json
 set -euo pipefail
 root=$(pwd)
+api_out=${1:+$(realpath "$1")}
 export PATH="$root/.venv/bin:$PATH" DVC_NO_ANALYTICS=1 PYTHONPATH="$root"
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
@@ -42,3 +45,6 @@ dvc exp run -q -S transfer.threshold=1.0e-2 -n thr-1e-2 >/dev/null
 dvc exp run -q -S transfer.threshold=1.0e-1 -n thr-1e-1 >/dev/null
 dvc exp run --queue -q -S transfer.threshold=0.5 -n thr-queued >/dev/null
 dvc exp show --json
+if [ -n "$api_out" ]; then
+  python -c 'import json, dvc.api; print(json.dumps(dvc.api.exp_show(), indent=2))' > "$api_out"
+fi
