@@ -8,6 +8,8 @@ import zlib
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from tabulate import tabulate
+
 from paw.io import atomic_dir, atomic_file, write_json
 from paw.resources import peak_gpu_mb, peak_ram_mb
 from paw.transfer.sanity import (
@@ -133,19 +135,10 @@ def markdown(d: dict) -> str:
         f"ratio {t['mean_norm_ratio']}; update size ‖ΔW‖/‖W‖ {t['mean_update_size']} (source "
         f"{t['mean_source_update_size']}); {_cost(t)}, peak RAM {t['peak_ram_mb']} MiB.",
         "",
-        "| coverage | " + " | ".join(t["by_kind"]) + " | " + " | ".join(DEPTHS) + " |",
-        "|---" * (1 + len(t["by_kind"]) + len(DEPTHS)) + "|",
-        "| kept/total | " + " | ".join(f"{b['kept']}/{b['total']}" for b in (*t["by_kind"].values(),
-                                                                               *t["by_depth"].values())) + " |",
+        _coverage_table(t),
         "",
-        "| target module | source layer | similarity | chance | kept | energy kept | norm ratio | update size | note |",
-        "|---|---|---|---|---|---|---|---|---|",
+        _module_table(d["modules"]),
     ]
-    for r in d["modules"]:
-        cells = [r["target_module"], r["source_layer"], r.get("similarity"), r.get("chance"),
-                 "yes" if r["kept"] else "no", r.get("energy_kept"), r.get("norm_ratio"), r.get("update_size"),
-                 r.get("reason") or ""]
-        lines.append("| " + " | ".join("–" if c is None else str(c) for c in cells) + " |")
     return "\n".join(lines + _suspicious_section(d)) + "\n"
 
 
@@ -164,5 +157,24 @@ def _suspicious_section(d: dict) -> list[str]:
     return ["", "## Suspicious updates", "",
             f"{len(flagged)} kept modules fall outside the sane band (norm ratio in [{low:g}, {high:g}], update "
             f"size ‖ΔW‖/‖W‖ at most {MAX_UPDATE_SIZE:g}; why in paw/transfer/sanity.py): {KNOB}.", "",
-            "| target module | problem |", "|---|---|",
-            *(f"| {f['target_module']} | {f['problem']} |" for f in flagged)]
+            _table(("target module", "problem"), [(f["target_module"], f["problem"]) for f in flagged])]
+
+
+def _coverage_table(t: dict) -> str:
+    buckets = (*t["by_kind"].values(), *t["by_depth"].values())
+    row = ("kept/total", *(f"{b['kept']}/{b['total']}" for b in buckets))
+    return _table(("coverage", *t["by_kind"], *DEPTHS), [row])
+
+
+def _module_table(records: list[dict]) -> str:
+    headers = ("target module", "source layer", "similarity", "chance", "kept", "energy kept", "norm ratio",
+               "update size", "note")
+    rows = [(r["target_module"], r["source_layer"], r.get("similarity"), r.get("chance"), "yes" if r["kept"] else "no",
+             r.get("energy_kept"), r.get("norm_ratio"), r.get("update_size"), r.get("reason") or "") for r in records]
+    return _table(headers, rows)
+
+
+def _table(headers: tuple, rows: list) -> str:
+    """A Markdown table of the values as written (str; None as "–"), not re-parsed as numbers by tabulate."""
+    cells = [["–" if c is None else str(c) for c in row] for row in rows]
+    return tabulate(cells, headers=headers, tablefmt="github", disable_numparse=True)
