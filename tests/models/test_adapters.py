@@ -45,6 +45,19 @@ def test_written_adapter_loads_with_peft_and_applies_the_update(tiny_llama, llam
     torch.testing.assert_close(delta, (8 / 4) * b @ a, atol=1e-5, rtol=1e-4)
 
 
+def test_written_config_is_peft_s_own_with_sorted_targets(llama_adapter):
+    from peft import LoraConfig, __version__ as peft_version
+
+    out, _ = llama_adapter
+    text = (out / "adapter_config.json").read_text()
+    config = json.loads(text)
+    assert config["target_modules"] == ["q_proj", "v_proj"] and config["base_model_name_or_path"] == "tiny-llama"
+    assert text == json.dumps(config, indent=2, sort_keys=True) + "\n"  # the same bytes on every run
+    loaded = LoraConfig.from_pretrained(str(out))
+    assert (loaded.r, loaded.lora_alpha, loaded.lora_dropout, loaded.inference_mode) == (4, 8, 0.0, True)
+    assert config["peft_version"] == peft_version
+
+
 def test_adapter_for_another_base_is_refused(tiny_qwen2, llama_adapter):
     out, _ = llama_adapter
     with pytest.raises(PawError, match="the adapter was made for another base"):

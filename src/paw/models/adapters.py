@@ -21,7 +21,8 @@ if TYPE_CHECKING:
 
 CONFIG_NAME = "adapter_config.json"
 WEIGHTS_NAME = "adapter_model.safetensors"
-_KEY = re.compile(r"^base_model\.model\.(?P<module>.+)\.lora_(?P<part>A|B)(?:\.default)?\.weight$")
+# A LoRA tensor's key in adapter_model.safetensors: groups `module` (the base module's path) and `part` (A or B).
+LORA_TENSOR_KEY = re.compile(r"^base_model\.model\.(?P<module>.+)\.lora_(?P<part>A|B)(?:\.default)?\.weight$")
 
 
 @dataclass(frozen=True)
@@ -76,7 +77,7 @@ def _read_shapes(weights: Path) -> dict[str, dict[str, tuple[int, ...]]]:
     try:
         with safe_open(str(weights), framework="pt") as handle:
             for key in handle.keys():
-                match = _KEY.match(key)
+                match = LORA_TENSOR_KEY.match(key)
                 if match is None:
                     continue
                 shape = tuple(handle.get_slice(key).get_shape())
@@ -142,8 +143,9 @@ def write_adapter(
 
     `target_modules` lists kind names (q_proj, …), or with `full_paths` each module's path: for an adapter that
     covers only some modules of a kind, kind names would make PEFT wrap the others too (as zero updates, warning
-    that their weights are missing)."""
+    that their weights are missing). The config is PEFT's own, normalized like a trained adapter's."""
     import torch
+    from peft import LoraConfig
     from safetensors.torch import save_file
 
     out_dir = Path(out_dir)
@@ -153,19 +155,8 @@ def write_adapter(
         tensors[f"base_model.model.{module}.lora_A.weight"] = a.detach().to(torch.float32).contiguous().cpu()
         tensors[f"base_model.model.{module}.lora_B.weight"] = b.detach().to(torch.float32).contiguous().cpu()
     targets = sorted(weights) if full_paths else sorted({module.rsplit(".", 1)[-1] for module in weights})
-    config = {
-        "base_model_name_or_path": base_model_name,
-        "bias": "none",
-        "fan_in_fan_out": False,
-        "inference_mode": True,
-        "init_lora_weights": True,
-        "lora_alpha": alpha,
-        "lora_dropout": 0.0,
-        "modules_to_save": None,
-        "peft_type": "LORA",
-        "r": r,
-        "target_modules": targets,
-        "task_type": "CAUSAL_LM",
-    }
     save_file(tensors, str(out_dir / WEIGHTS_NAME), metadata={"format": "pt"})
-    (out_dir / CONFIG_NAME).write_text(json.dumps(config, indent=2, sort_keys=True) + "\n")
+    config = LoraConfig(r=r, lora_alpha=alpha, target_modules=targets, lora_dropout=0.0, bias="none",
+                        task_type="CAUSAL_LM", inference_mode=True)
+    config.save_pretrained(str(out_dir))
+    normalize_adapter_config(out_dir, base_model_name)

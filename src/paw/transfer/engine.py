@@ -199,7 +199,7 @@ def read_adapter_tensors(adapter_dir: Path) -> dict[str, tuple["torch.Tensor", "
     import torch
     from safetensors.torch import load_file
 
-    from paw.models.adapters import _KEY, WEIGHTS_NAME
+    from paw.models.adapters import LORA_TENSOR_KEY as _KEY, WEIGHTS_NAME
 
     parts: dict[str, dict[str, torch.Tensor]] = {}
     for key, tensor in load_file(str(adapter_dir / WEIGHTS_NAME)).items():
