@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from paw.errors import PawError
-from paw.io import atomic_dir, atomic_file, read_json, write_json
+from paw.io import atomic_dir, atomic_file, write_json
 from paw.toy import world as toy_world
 
 if TYPE_CHECKING:
@@ -183,7 +183,3 @@ def _without_timings(value):
     if isinstance(value, dict):
         return {k: _without_timings(v) for k, v in value.items() if k != "seconds"}
     return value
-
-
-def read_world_summary(data_dir: str | Path = "data/toy") -> dict:
-    return read_json(Path(data_dir) / "world.json")

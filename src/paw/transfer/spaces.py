@@ -4,7 +4,7 @@
   vocabularies contain (matched by token string, with the "Ġ"/"▁" word-start markers unified).
 - `paired_activations`: both bases run on the same probe texts; positions are paired where both tokenizers end a
   token at the same character, so different vocabularies still give row-aligned activation matrices.
-- `ridge_map`, `RidgeFit`, `linear_cka`, `cka_layer_map`: fitting and layer matching on those activations.
+- `ridge_map`, `RidgeFit`, `cka_layer_map`: fitting and layer matching on those activations.
 """
 
 from __future__ import annotations
@@ -106,15 +106,6 @@ class RidgeFit:
         residual = ((prediction - y) ** 2).sum()
         total = ((y - y.mean(0)) ** 2).sum().clamp_min(1e-12)
         return float(1 - residual / total)
-
-
-def linear_cka(x: "torch.Tensor", y: "torch.Tensor") -> float:
-    """Linear CKA of two row-paired activation matrices (any widths); 1 = same geometry up to rotation/scale."""
-    x = (x - x.mean(0)).double()
-    y = (y - y.mean(0)).double()
-    cross = (x.T @ y).norm() ** 2
-    denom = (x.T @ x).norm() * (y.T @ y).norm()
-    return float(cross / denom) if denom > 0 else 0.0
 
 
 @dataclass
@@ -316,9 +307,9 @@ def _centered_kernel(x: "torch.Tensor") -> tuple["torch.Tensor", float]:
 def cka_layer_map(acts: Activations) -> tuple[dict[int, int], float]:
     """Order-preserving layer matching maximising CKA of each layer's input and output hidden states.
 
-    Linear CKA in kernel form, ⟨Kx, Ky⟩/(‖Kx‖‖Ky‖) with K = X·Xᵀ of centred X (equal to `linear_cka`): one n×n kernel
-    per layer boundary, then an inner product per pair — instead of a d×d product per pair, which at 18 × 36 layers
-    of Gemma 3 took a minute. Rows are capped at MATCH_POSITIONS to bound the kernels' size."""
+    Linear CKA in kernel form, ⟨Kx, Ky⟩/(‖Kx‖‖Ky‖) with K = X·Xᵀ of centred X (equal to ‖XᵀY‖²/(‖XᵀX‖‖YᵀY‖)):
+    one n×n kernel per layer boundary, then an inner product per pair — instead of a d×d product per pair, which at
+    18 × 36 layers of Gemma 3 took a minute. Rows are capped at MATCH_POSITIONS to bound the kernels' size."""
     hs = [h[:MATCH_POSITIONS] for h in acts.hidden_source]
     ht = [h[:MATCH_POSITIONS] for h in acts.hidden_target]
     ks, kt = [_centered_kernel(h) for h in hs], [_centered_kernel(h) for h in ht]
