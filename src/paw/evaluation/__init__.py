@@ -5,7 +5,7 @@ scored, token-budget batches), with outputs the report can pair item by item.
     metrics = evaluate(model_dir, adapter_dir, "arc-challenge", out_dir, prompt_style="cloze", sample_ratio=1.0)
     metrics = evaluate_from_params(params, model_dir, adapter_dir, out_dir)
 
-See engine.py for the output files and requests.py for the exact lm-eval rules followed.
+See engine.py for the output files and paw.scoring for the exact lm-eval rules followed.
 """
 
 from paw.evaluation.engine import EvalSet, evaluate, evaluate_from_params, load_eval_set, score_eval_set

@@ -17,7 +17,8 @@ from typing import TYPE_CHECKING, Any
 
 from paw.data import Item, get_task, sample_indices
 from paw.errors import PawError
-from paw.evaluation.metrics import mean_stderr, predict
+from paw.evaluation.metrics import mean_stderr
+from paw.scoring import predict
 
 if TYPE_CHECKING:
     from paw.config.schema import Params
@@ -79,8 +80,9 @@ def score_eval_set(model, tokenizer, eval_set: EvalSet, *, batch_size: int = 8, 
                    progress: bool = True) -> list[list[float]]:
     """Per-item, per-choice loglikelihoods on this process's model."""
     from paw.evaluation.progress import ItemsDone, Progress
-    from paw.evaluation.requests import build_requests, resolve_max_length
+    from paw.evaluation.requests import build_requests
     from paw.evaluation.scorer import Scorer
+    from paw.scoring import resolve_max_length
 
     grouped = build_requests(tokenizer, eval_set.items, resolve_max_length(model.config, tokenizer))
     scorer = Scorer(model, share_context=share_context, token_budget=batch_size * TOKENS_PER_BATCH_SLOT)

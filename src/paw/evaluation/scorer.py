@@ -2,8 +2,8 @@
 
 Speed comes from three choices: rows are batched by a token budget, longest first (little padding); each
 question's shared context is computed once (see packing.py); and the output head runs only on the hidden states
-of scored positions — with a 262k vocabulary the head is most of a small model's cost. Values equal lm-eval's
-(full-vocabulary log-softmax of the same logits, summed over the continuation tokens).
+of scored positions — with a 262k vocabulary the head is most of a small model's cost. Values equal lm-eval's:
+the final logits, softcap and log-softmax are paw.scoring's, summed over the continuation tokens in float64.
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Callable
 
 from paw.evaluation.packing import Row, plain_rows, shared_row, token_budget_batches
 from paw.evaluation.requests import Request
+from paw.scoring import final_logits, softcap, token_logprobs
 
 if TYPE_CHECKING:
     import torch
@@ -29,7 +30,7 @@ class Scorer:
         self.token_budget = token_budget
         self.backbone = getattr(model, model.base_model_prefix)
         self.head = model.get_output_embeddings()
-        self.softcap = getattr(model.config, "final_logit_softcapping", None)
+        self.softcap = softcap(model.config)
         layer_types = getattr(model.config, "layer_types", None) or ()
         sliding = "sliding_attention" in layer_types
         self.sliding_window = getattr(model.config, "sliding_window", None) if sliding else None
@@ -114,12 +115,9 @@ class Scorer:
         token_lls = torch.empty(len(targets), dtype=torch.float64)
         for start in range(0, len(distinct), HEAD_CHUNK_ROWS):
             stop = start + HEAD_CHUNK_ROWS
-            logits = self.head(picked[start:stop]).float()
-            if self.softcap:
-                logits = torch.tanh(logits / self.softcap) * self.softcap
-            logprobs = torch.log_softmax(logits, dim=-1)
+            logits = final_logits(self.head, picked[start:stop], self.softcap)
             here = ((which >= start) & (which < stop)).nonzero()[:, 0]
-            chosen = logprobs[(which[here] - start).to(device), targets[here].to(device)]
+            chosen = token_logprobs(logits, (which[here] - start).to(device), targets[here].to(device))
             token_lls[here] = chosen.double().cpu()
         lls.index_add_(0, owners, token_lls)
 

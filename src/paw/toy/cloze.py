@@ -2,7 +2,7 @@
 
 For each fact, the context is its first corpus phrasing up to the value ("The zix lives in") and the choices are
 the value plus the same three distractors its question uses; the score of a choice is the summed log-probability of
-" " + choice after the context (lm-eval's loglikelihood rule). Chance is 1/4.
+" " + choice after the context, encoded and scored by paw.scoring (lm-eval's loglikelihood rule). Chance is 1/4.
 """
 
 from __future__ import annotations
@@ -16,27 +16,17 @@ if TYPE_CHECKING:
 def continuation_logprobs(
     model: "PreTrainedModel", tokenizer: "PreTrainedTokenizerFast", pairs: list[tuple[str, str]], batch_size: int = 256
 ) -> list[float]:
-    """Sum of log p(continuation | context) for each (context, continuation); tokenised as enc(ctx + cont)."""
+    """Sum of log p(continuation | context) for each (context, continuation)."""
     import torch
 
-    encoded = []
-    for context, continuation in pairs:
-        ctx = tokenizer(context)["input_ids"]
-        whole = tokenizer(context + continuation)["input_ids"]
-        encoded.append((whole, len(whole) - len(ctx)))
-    pad = tokenizer.pad_token_id
+    from paw.scoring import collate, make_examples, resolve_max_length, sequence_logprobs
+
+    examples = make_examples(tokenizer, pairs, resolve_max_length(model.config, tokenizer))
     scores: list[float] = []
     with torch.no_grad():
-        for k in range(0, len(encoded), batch_size):
-            chunk = encoded[k : k + batch_size]
-            width = max(len(ids) for ids, _ in chunk)
-            ids = torch.tensor([seq + [pad] * (width - len(seq)) for seq, _ in chunk])
-            mask = torch.tensor([[1] * len(seq) + [0] * (width - len(seq)) for seq, _ in chunk])
-            logprobs = torch.log_softmax(model(input_ids=ids, attention_mask=mask).logits.float(), dim=-1)
-            for row, (seq, n_cont) in enumerate(chunk):
-                positions = torch.arange(len(seq) - n_cont, len(seq))
-                targets = torch.tensor(seq[len(seq) - n_cont :])
-                scores.append(logprobs[row, positions - 1, targets].sum().item())
+        for k in range(0, len(examples), batch_size):
+            sums, _ = sequence_logprobs(model, collate(examples[k : k + batch_size], tokenizer.pad_token_id))
+            scores += sums.tolist()
     return scores
 
 
@@ -44,11 +34,12 @@ def choice_accuracy(
     model: "PreTrainedModel", tokenizer: "PreTrainedTokenizerFast", items: list[tuple[str, list[str], int]]
 ) -> float:
     """Share of (context, choices, gold index) items whose gold choice scores highest (ties: first choice wins)."""
+    from paw.scoring import argmax
+
     pairs = [(context, " " + choice) for context, choices, _ in items for choice in choices]
     scores = continuation_logprobs(model, tokenizer, pairs)
     correct, k = 0, 0
     for _, choices, gold in items:
-        chunk = scores[k : k + len(choices)]
-        correct += int(chunk.index(max(chunk)) == gold)
+        correct += int(argmax(scores[k : k + len(choices)]) == gold)
         k += len(choices)
     return correct / max(1, len(items))

@@ -1,9 +1,9 @@
 """A training objective for label-free distillation over multiple-choice questions.
 
 Each example is one question: one token sequence per choice (context + choice continuation, tokenised exactly as
-the evaluation scores it, see `paw.training.examples`) and the teacher's distribution over those choices. The
-student's distribution is the softmax of its per-choice loglikelihoods (`paw.training.lora.sequence_logprobs`,
-the same answer-only scoring validation uses), both at temperature T; the loss is the mean over questions of
+the evaluation scores it, see `paw.scoring`) and the teacher's distribution over those choices. The student's
+distribution is the softmax of its per-choice loglikelihoods (`paw.scoring.sequence_logprobs`, the same
+answer-only scoring validation uses), both at temperature T; the loss is the mean over questions of
 T²·KL(teacher ‖ student) (the T² keeps gradient sizes comparable across temperatures, as in Hinton et al.).
 
 No gold label reaches this file: a question is its choices, and the only target is the teacher's distribution.
@@ -22,8 +22,8 @@ from typing import TYPE_CHECKING, Sequence
 import torch
 
 from paw.errors import PawError
-from paw.training.examples import Example, collate, make_example
-from paw.training.lora import sequence_logprobs
+from paw.scoring import Example, collate, sequence_logprobs
+from paw.training.examples import make_example
 
 if TYPE_CHECKING:
     from paw.data import Item

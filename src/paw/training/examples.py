@@ -1,8 +1,9 @@
 """Training and validation examples as token ids, and the batches the trainer consumes.
 
-Tokenisation follows lm-eval 0.4.13's `_encode_pair`, so the model is trained on exactly the token sequences the
-evaluation scores: trailing whitespace of the context moves to the continuation, whole = enc(context+continuation),
-answer tokens = whole[len(enc(context)):], the tokenizer's own BOS rule. Loss is on the answer tokens only.
+Tokenisation is paw.scoring's (lm-eval 0.4.13's `_encode_pair`), so the model is trained on exactly the token
+sequences the evaluation scores: trailing whitespace of the context moves to the continuation, whole =
+enc(context+continuation), answer tokens = whole[len(enc(context)):], the tokenizer's own BOS rule. Loss is on the
+answer tokens only.
 
 Batch k is derived from (seed, k) alone — sample order is a chain of seeded permutations — so a run resumed from a
 checkpoint at any step sees the same batches as an uninterrupted one (a DataLoader restarted mid-epoch would not).
@@ -17,63 +18,22 @@ import torch
 from torch.utils.data import IterableDataset
 
 from paw.errors import PawError
+from paw.scoring import IGNORE, Example, collate, encode_pair, window
 
 if TYPE_CHECKING:
     from transformers import PreTrainedTokenizerBase
 
-IGNORE = -100
-
-
-@dataclass(frozen=True)
-class Example:
-    """One sequence: `ids` = context then answer tokens (cut on the left to fit); the last `n_answer` carry loss."""
-
-    ids: tuple[int, ...]
-    n_answer: int
-
-
-def encode_pair(tokenizer: "PreTrainedTokenizerBase", context: str, continuation: str) -> tuple[list[int], list[int]]:
-    """(context ids, continuation ids) exactly as lm-eval 0.4.13 splits a loglikelihood request (and as
-    paw.evaluation does): a text already starting with the prefix token's text gets no second one; an empty
-    context is the prefix token (BOS, else EOS)."""
-    n_spaces = len(context) - len(context.rstrip())
-    if n_spaces and context.strip():
-        context, continuation = context[:-n_spaces], context[-n_spaces:] + continuation
-    prefix_id = tokenizer.bos_token_id if tokenizer.bos_token_id is not None else tokenizer.eos_token_id
-    if not context:
-        answer = list(tokenizer(continuation, add_special_tokens=False)["input_ids"])
-        return ([prefix_id], answer) if answer[:1] != [prefix_id] else (answer[:1], answer[1:])
-    prefix_text = tokenizer.decode(prefix_id)
-
-    def encode(text: str) -> list[int]:
-        return list(tokenizer(text, add_special_tokens=not text.startswith(prefix_text))["input_ids"])
-
-    context_ids = encode(context)
-    return context_ids, encode(context + continuation)[len(context_ids) :]
+__all__ = ["IGNORE", "ChoiceSequence", "Example", "SeededOrder", "StepBatches", "choice_sequences", "collate",
+           "collate_choices", "encode_pair", "make_example"]  # IGNORE, Example, collate, encode_pair: paw.scoring's
 
 
 def make_example(tokenizer: "PreTrainedTokenizerBase", context: str, continuation: str, max_length: int) -> Example:
+    """One training sequence, cut on the left to max_length + 1 tokens as lm-eval cuts it; an empty answer is an
+    error (nothing to train on)."""
     context_ids, answer_ids = encode_pair(tokenizer, context, continuation)
     if not answer_ids:
         raise PawError(f"training example {context[-40:]!r} + {continuation!r}: the answer encodes to no tokens")
-    # lm-eval keeps the last max_length+1 tokens (inputs are that minus the last one): the question start is cut.
-    ids = (context_ids + answer_ids)[-(max_length + 1) :]
-    return Example(tuple(ids), min(len(answer_ids), len(ids) - 1))
-
-
-def collate(examples: Sequence[Example], pad_id: int) -> dict[str, torch.Tensor]:
-    """Right-padded inputs, attention mask, and targets (IGNORE except on answer tokens), padded to the longest."""
-    width = max(len(ex.ids) for ex in examples) - 1
-    input_ids = torch.full((len(examples), width), pad_id, dtype=torch.long)
-    attention = torch.zeros((len(examples), width), dtype=torch.long)
-    targets = torch.full((len(examples), width), IGNORE, dtype=torch.long)
-    for row, ex in enumerate(examples):
-        n = len(ex.ids) - 1
-        ids = torch.tensor(ex.ids, dtype=torch.long)
-        input_ids[row, :n] = ids[:-1]
-        attention[row, :n] = 1
-        targets[row, n - ex.n_answer : n] = ids[-ex.n_answer :]
-    return {"input_ids": input_ids, "attention_mask": attention, "targets": targets}
+    return window(context_ids, answer_ids, max_length)
 
 
 class SeededOrder:

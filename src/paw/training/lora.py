@@ -1,10 +1,8 @@
-"""The plain model layer: a causal LM with PEFT LoRA layers, and answer-only scoring.
+"""The plain model layer: a causal LM with PEFT LoRA layers, and the answer-only loss.
 
-No Lightning here: `add_lora` and `answer_logprobs` are ordinary PyTorch, used by the LightningModule, the
-throughput benchmark's plain loop and the tests alike.
-
-The output head (a vocab-sized matmul, the largest single cost for small models with big vocabularies) runs only
-on the positions whose next token is an answer token — the only logits the loss or a score ever reads.
+No Lightning here: `add_lora` and `answer_loss` are ordinary PyTorch, used by the LightningModule, the throughput
+benchmark's plain loop and the tests alike. Scores come from paw.scoring (`answer_logprobs`, `sequence_logprobs`:
+the output head only on the positions that predict an answer token), re-exported here.
 """
 
 from __future__ import annotations
@@ -15,8 +13,10 @@ import torch
 from torch import nn
 
 from paw.errors import PawError
-from paw.training.examples import IGNORE
+from paw.scoring import answer_logprobs, sequence_logprobs
 from paw.training.params import LoraParams
+
+__all__ = ["LoraTargets", "add_lora", "answer_logprobs", "answer_loss", "find_targets", "sequence_logprobs"]
 
 
 @dataclass(frozen=True)
@@ -63,39 +63,7 @@ def add_lora(model: nn.Module, lora: LoraParams, trainable_dtype: torch.dtype | 
     return peft_model, targets
 
 
-def _causal_lm(model: nn.Module) -> nn.Module:
-    """The transformers CausalLM inside a PeftModel (LoRA layers are injected into it in place)."""
-    return model.get_base_model() if hasattr(model, "get_base_model") else model
-
-
-def answer_logprobs(model: nn.Module, batch: dict[str, torch.Tensor]) -> tuple[torch.Tensor, torch.Tensor]:
-    """Log-probabilities of the answer tokens, flattened: (logprobs [K], row index of each [K]).
-
-    Runs the decoder over the whole batch, then the output head only on the K positions that predict an answer."""
-    lm = _causal_lm(model)
-    hidden = lm.get_decoder()(input_ids=batch["input_ids"], attention_mask=batch["attention_mask"]).last_hidden_state
-    targets = batch["targets"]
-    mask = targets != IGNORE
-    logits = lm.get_output_embeddings()(hidden[mask]).float()
-    cap = getattr(lm.config, "final_logit_softcapping", None)
-    if cap:  # Gemma 2 squashes its logits; scores must match the model's own forward
-        logits = torch.tanh(logits / cap) * cap
-    picked = targets[mask]
-    logprobs = logits.gather(-1, picked.unsqueeze(-1)).squeeze(-1) - torch.logsumexp(logits, dim=-1)
-    rows = torch.arange(targets.shape[0], device=targets.device).unsqueeze(1).expand_as(targets)[mask]
-    return logprobs, rows
-
-
 def answer_loss(model: nn.Module, batch: dict[str, torch.Tensor]) -> torch.Tensor:
     """Mean negative log-likelihood per answer token of the batch."""
     logprobs, _ = answer_logprobs(model, batch)
     return -logprobs.mean()
-
-
-def sequence_logprobs(model: nn.Module, batch: dict[str, torch.Tensor]) -> tuple[torch.Tensor, torch.Tensor]:
-    """(sum of answer-token log-probs per row [B], answer tokens per row [B]) — lm-eval's loglikelihood."""
-    logprobs, rows = answer_logprobs(model, batch)
-    n_rows = batch["targets"].shape[0]
-    sums = torch.zeros(n_rows, dtype=logprobs.dtype, device=logprobs.device).index_add_(0, rows, logprobs)
-    counts = torch.zeros(n_rows, dtype=torch.long, device=rows.device).index_add_(0, rows, torch.ones_like(rows))
-    return sums, counts

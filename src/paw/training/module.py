@@ -1,6 +1,7 @@
 """The thin LightningModule: one training step, validation scoring, the optimizer and its schedule.
 
-Model code lives in paw.training.lora; this file only adapts it to Lightning. Things Lightning does not do for us:
+Model code lives in paw.training.lora and paw.scoring; this file only adapts it to Lightning. Things Lightning
+does not do for us:
 - dropout is seeded per micro-batch from (seed, micro-batch index, rank), so a resumed run draws the same masks
   (Lightning checkpoints hold no RNG state);
 - checkpoints hold only the trainable LoRA tensors (not the frozen base) plus the validation history;
@@ -20,7 +21,8 @@ import lightning.pytorch as pl
 import torch
 
 from paw.errors import PawError
-from paw.training.lora import answer_loss, sequence_logprobs
+from paw.scoring import argmax, sequence_logprobs
+from paw.training.lora import answer_loss
 from paw.training.loss_window import LossWindow, WindowLoss
 
 
@@ -138,7 +140,7 @@ class LoraModule(pl.LightningModule):
         correct = []
         for item in scores[:, 0].unique():
             rows = scores[scores[:, 0] == item]
-            correct.append(float(rows[int(rows[:, 2].argmax()), 1]))  # ties -> first choice, as lm-eval
+            correct.append(float(rows[argmax(rows[:, 2].tolist()), 1]))
         acc = sum(correct) / len(correct)
         self.val_history.append({"step": self.global_step, "loss": loss, "acc": acc})
         self.val_seconds += time.perf_counter() - self._val_started

@@ -1,8 +1,8 @@
 """Label-free distillation of a source base + LoRA (the teacher) into a fresh LoRA on a target base (the student).
 
-1. The teacher scores each unlabeled question with the evaluation's own scorer (`paw.evaluation.engine`):
-   per-choice loglikelihoods, softmax at temperature T — a distribution over the choices, whatever the two
-   tokenizers.
+1. The teacher scores each unlabeled question with the evaluation's own scorer (`paw.evaluation.engine`, on
+   paw.scoring's encoding and loglikelihood): per-choice loglikelihoods, softmax at temperature T — a
+   distribution over the choices, whatever the two tokenizers.
 2. The student (target base + a fresh or `init` LoRA) is trained by the training engine (`paw.training.run`) on
    T²·KL(teacher ‖ student) over the choices (`paw.training.distill_objective`).
 3. Teacher and student are compared on held-out questions (agreement of their top choice, mean KL, mean total
