@@ -226,7 +226,8 @@ def read_svd(svd_dir, model_dir: Path, rank: int) -> dict:
 
 
 def build_layer_map(ctx: TransferContext, method: TransferMethod) -> tuple[dict[int, int], dict]:
-    from paw.transfer.spaces import layer_map_for, paired_activations
+    from paw.transfer.activations import paired_activations
+    from paw.transfer.layer_match import cka_layer_map
 
     kind = method.layer_map_kind()
     n_s, n_t = ctx.source_layout.n_layers, ctx.target_layout.n_layers
@@ -235,8 +236,9 @@ def build_layer_map(ctx: TransferContext, method: TransferMethod) -> tuple[dict[
         return mapping, {"layer_map": "depth", "layers": {str(j): i for j, i in mapping.items()}}
     o = method.options
     acts = paired_activations(ctx, o.probe_size, o.max_length, getattr(o, "max_positions", 4096), [], [])
-    mapping, diag = layer_map_for(ctx, kind, acts)
-    return mapping, {**diag, "layers": {str(j): mapping.get(j) for j in range(n_t)}}
+    mapping, mean = cka_layer_map(acts)
+    return mapping, {"layer_map": "cka", "mean_cka": round(mean, 4),
+                     "layers": {str(j): mapping.get(j) for j in range(n_t)}}
 
 
 def skip_record(site, source_layer: int | None, reason: str) -> dict:

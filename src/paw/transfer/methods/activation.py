@@ -10,7 +10,7 @@ each module's update size. Fit quality (R² of each map on the probe) is reporte
 The fits are exact only where the probe's activations span each space the adapter touches: a 2048-wide MLP
 intermediate needs a few thousand paired positions of varied text (`max_positions`, `probe_size`), and at layer 0,
 where activations depend on the token alone, as many distinct tokens. q/k outputs are fitted after the per-head norm
-the attention applies (see `spaces.per_head_norm`).
+the attention applies (see `paw.transfer.activations.per_head_norm`).
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from paw.transfer.methods.options import ProbeOptions
 from paw.transfer.registry import ModulePlan, TransferMethod, register
 from paw.resources import check_memory_for
 from paw.transfer.layout import parse_path
-from paw.transfer.spaces import paired_activations
+from paw.transfer.activations import paired_activations
 
 RESCALES = ("none", "source", "relative")
 # Kinds that read the same input activations.
@@ -98,7 +98,7 @@ class Activation(TransferMethod):
         return {"paired_positions": acts.positions}
 
     def plan(self, ctx, pair):
-        from paw.transfer.spaces import RidgeFit
+        from paw.transfer.ridge import RidgeFit
 
         acts = ctx.state["activation.acts"]
         self._release_finished(ctx, acts)

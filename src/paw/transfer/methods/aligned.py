@@ -1,7 +1,7 @@
 """`aligned` (LoRASuite-style): for bases with different hidden sizes, layer counts, heads and vocabularies.
 
 1. Residual-stream maps F (source→target) and G (target→source), fitted by least squares on the input embeddings of
-   the tokens both vocabularies share (`paw.transfer.spaces.shared_token_maps`).
+   the tokens both vocabularies share (`paw.transfer.token_maps.shared_token_maps`).
 2. A layer map: relative depth, or (`layer_map: cka`) an order-preserving match of hidden-state CKA on probe text;
    unmatched target layers get no adapter.
 3. Per module, the side that touches the residual stream is carried by F or G. The other side (attention head
@@ -20,7 +20,7 @@ from paw.config.fields import non_negative, param
 from paw.transfer.layout import READS_RESIDUAL, WRITES_RESIDUAL
 from paw.transfer.methods.options import ProbeOptions
 from paw.transfer.registry import ModulePlan, SkipModule, TransferMethod, register
-from paw.transfer.spaces import shared_token_maps
+from paw.transfer.token_maps import shared_token_maps
 
 
 @dataclass(frozen=True)
