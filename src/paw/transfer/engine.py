@@ -105,14 +105,32 @@ def carry_transfer(source_model_dir, source_adapter_dir, target_model_dir, *, me
                    trust_remote_code: bool = False, seed: int = 0, source_svd_dir=None, target_svd_dir=None,
                    probe_loader: Callable[[], list[str]] | None = None) -> Carried:
     """The costly, threshold-independent part: every paired module's update carried into the target and scored."""
-    from paw.models import check_adapter_fits, load_model, read_adapter, resolve_model_dir
-    from paw.resources import peak_gpu_mb, peak_ram_mb
     start = time.perf_counter()
     options = dict(options or {})
     if not isinstance(rank, int) or isinstance(rank, bool) or rank <= 0:
         raise PawError(f"transfer.rank = {rank} — expected a positive integer")
     check_option_blocks(options)
     chosen: TransferMethod = get_method(method, options.get(method))
+    ctx = load_context(source_model_dir, source_adapter_dir, target_model_dir, chosen, rank=rank, dtype=dtype,
+                       trust_remote_code=trust_remote_code, seed=seed, source_svd_dir=source_svd_dir,
+                       target_svd_dir=target_svd_dir, probe_loader=probe_loader)
+    chosen.check_pair(ctx)
+    with phase(f"{chosen.layer_map_kind()} layer map"):
+        layer_map, layer_diag = build_layer_map(ctx, chosen)
+    pairs, skipped = pair_modules(ctx, layer_map)
+    with phase(f"{chosen.name}: preparing (probe passes and shared fits, where the method has them)"):
+        method_diag = chosen.prepare(ctx, pairs)
+    weights, records = carry_modules(ctx, chosen, pairs, skipped)
+    return assemble_carried(ctx, chosen, pairs, weights, records, layer_diag, method_diag, start)
+
+
+def load_context(source_model_dir, source_adapter_dir, target_model_dir, chosen: TransferMethod, *, rank: int,
+                 dtype: str, trust_remote_code: bool, seed: int, source_svd_dir, target_svd_dir,
+                 probe_loader: Callable[[], list[str]] | None) -> TransferContext:
+    """Both bases and the source adapter loaded and checked against each other, with the SVD tables and the probe."""
+    from paw.models import check_adapter_fits, load_model, read_adapter, resolve_model_dir
+    from paw.transfer.decompose import check_rank
+
     source_dir, target_dir = resolve_model_dir(source_model_dir), resolve_model_dir(target_model_dir)
     info = read_adapter(source_adapter_dir)
     check_recorded_base(info, source_dir)
@@ -121,15 +139,13 @@ def carry_transfer(source_model_dir, source_adapter_dir, target_model_dir, *, me
     check_adapter_fits(source_model, info)
     with phase(f"loading the target base {target_dir.name}"):
         target_model = load_model(target_dir, dtype, trust_remote_code, cache=True)
-    from paw.transfer.decompose import check_rank
-
     check_rank(rank, source_model, source_dir)
     check_rank(rank, target_model, target_dir)
     source_layout, target_layout = model_layout(source_model), model_layout(target_model)
     adapter = read_adapter_tensors(info.path)
     check_kinds_overlap(info.path, adapter, target_layout, target_dir)
     probe_file = getattr(chosen.options, "probe_file", None)
-    ctx = TransferContext(
+    return TransferContext(
         source_dir=source_dir, target_dir=target_dir, source_model=source_model, target_model=target_model,
         source_layout=source_layout, target_layout=target_layout, adapter=adapter, r=info.r, alpha=info.alpha,
         rank=rank, seed=seed,
@@ -138,13 +154,12 @@ def carry_transfer(source_model_dir, source_adapter_dir, target_model_dir, *, me
         probe_loader=(lambda: file_probe_texts(probe_file)) if probe_file else probe_loader,
         trust_remote_code=trust_remote_code,
     )
-    chosen.check_pair(ctx)
-    with phase(f"{chosen.layer_map_kind()} layer map"):
-        layer_map, layer_diag = build_layer_map(ctx, chosen)
-    pairs, skipped = pair_modules(ctx, layer_map)
-    with phase(f"{chosen.name}: preparing (probe passes and shared fits, where the method has them)"):
-        method_diag = chosen.prepare(ctx, pairs)
 
+
+def carry_modules(ctx: TransferContext, chosen: TransferMethod, pairs: list[ModulePair],
+                  skipped: list[dict]) -> tuple[dict, list[dict]]:
+    """Each pair's update carried by the method's plan: its factors by target path, and a record per module
+    (skipped ones included), sorted by target layer and kind."""
     from paw.transfer.carry import carry_module
 
     weights, records = {}, list(skipped)
@@ -164,17 +179,25 @@ def carry_transfer(source_model_dir, source_adapter_dir, target_model_dir, *, me
         reasons = sorted({r["reason"] for r in records})
         raise PawError(f"no module could be carried by {chosen.name} ({len(records)} considered: "
                        f"{'; '.join(reasons)[:300]}) — pick another method")
+    return weights, records
+
+
+def assemble_carried(ctx: TransferContext, chosen: TransferMethod, pairs: list[ModulePair], weights: dict,
+                     records: list[dict], layer_diag: dict, method_diag: Any, start: float) -> Carried:
+    """The carried modules with the run's summary and its cost (seconds since `start`, peak memory)."""
+    from paw.resources import peak_gpu_mb, peak_ram_mb
+
     carried_paths = {pair.source.path for pair in pairs}
     summary = {
-        "source_modules_not_carried": sorted(set(adapter) - carried_paths),
+        "source_modules_not_carried": sorted(set(ctx.adapter) - carried_paths),
         "method": chosen.name, "method_summary": chosen.summary, "options": _plain(chosen.options),
-        "source_model": source_dir.name, "target_model": target_dir.name, "rank": rank,
-        "lora_r": info.r, "lora_alpha": info.alpha, "seed": seed, **layer_diag, "method_diagnostics": method_diag,
+        "source_model": ctx.source_dir.name, "target_model": ctx.target_dir.name, "rank": ctx.rank,
+        "lora_r": ctx.r, "lora_alpha": ctx.alpha, "seed": ctx.seed, **layer_diag, "method_diagnostics": method_diag,
     }
     cost = {"seconds": round(time.perf_counter() - start, 2), "peak_ram_mb": peak_ram_mb(),
             "peak_gpu_mb": peak_gpu_mb()}
-    return Carried(records=records, weights=weights, summary=summary, r=info.r, alpha=info.alpha,
-                   target_model=target_dir.name, target_layers=target_layout.n_layers, cost=cost)
+    return Carried(records=records, weights=weights, summary=summary, r=ctx.r, alpha=ctx.alpha,
+                   target_model=ctx.target_dir.name, target_layers=ctx.target_layout.n_layers, cost=cost)
 
 
 def _plain(options: Any) -> dict:
@@ -199,11 +222,11 @@ def read_adapter_tensors(adapter_dir: Path) -> dict[str, tuple["torch.Tensor", "
     import torch
     from safetensors.torch import load_file
 
-    from paw.models.adapters import LORA_TENSOR_KEY as _KEY, WEIGHTS_NAME
+    from paw.models.adapters import LORA_TENSOR_KEY, WEIGHTS_NAME
 
     parts: dict[str, dict[str, torch.Tensor]] = {}
     for key, tensor in load_file(str(adapter_dir / WEIGHTS_NAME)).items():
-        match = _KEY.match(key)
+        match = LORA_TENSOR_KEY.match(key)
         if match:
             parts.setdefault(match["module"], {})[match["part"]] = tensor.to(torch.float32)
     return {module: (p["A"], p["B"]) for module, p in parts.items()}
