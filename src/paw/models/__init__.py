@@ -13,7 +13,6 @@ from paw.models.adapters import (
 )
 from paw.models.loading import (
     base_identity,
-    clear_model_cache,
     load_model,
     load_tokenizer,
     resolve_model_dir,
@@ -26,7 +25,6 @@ __all__ = [
     "attach_adapter",
     "base_identity",
     "check_adapter_fits",
-    "clear_model_cache",
     "load_model",
     "load_tokenizer",
     "normalize_adapter_config",

@@ -126,7 +126,3 @@ def load_model(
     if cache:
         _BASE_CACHE[key] = model
     return model
-
-
-def clear_model_cache() -> None:
-    _BASE_CACHE.clear()
