@@ -206,3 +206,17 @@ def test_init_starts_the_student_from_another_methods_carried_adapter(tiny_llama
     assert torch.allclose(runs["aligned"].weights[path][1] @ runs["aligned"].weights[path][0],
                           aligned.weights[path][1] @ aligned.weights[path][0], atol=1e-5)
     assert float(runs["none"].weights[path][1].abs().max()) < 1e-6
+
+
+def test_max_questions_takes_a_seeded_sample_of_the_training_questions(tmp_path):
+    from paw.transfer.methods.distill import DistillOptions, distill_inputs
+
+    data = tmp_path / "data"
+    write_rows(data / "train.jsonl", arc_rows(12))
+    write_rows(data / "validation.jsonl", arc_rows(2, seed=9))
+    every, _ = distill_inputs(_params(data), DistillOptions())
+    capped, _ = distill_inputs(_params(data), DistillOptions(max_questions=5))
+    again, _ = distill_inputs(_params(data), DistillOptions(max_questions=5))
+    assert len(every) == 12 and len(capped) == 5
+    assert [q.contexts for q in capped] == [q.contexts for q in again]  # seeded: the same sample each time
+    assert {q.contexts[0] for q in capped} < {q.contexts[0] for q in every}

@@ -38,6 +38,9 @@ class DistillOptions:
     temperature: float = param(1.0, check=positive, expect="a positive number")  # softmax temperature of both sides
     max_steps: int = param(200, check=positive, expect="a positive integer")  # optimizer steps of the student
     batch_size: int = param(8, check=positive, expect="a positive integer")  # questions per step (all their choices)
+    # The teacher scores every question before the student's first step; on a real source that pass costs as much
+    # as an evaluation of as many questions, so a CPU run caps it to what the student's steps can use.
+    max_questions: int | None = param(None, check=positive, expect="a positive integer or null (all)")
     lr: float | None = param(None, check=in_open_closed(0, 1), expect="a number in (0, 1] or null (the env's lr)")
     init: str = param(INIT_NONE, check=_known_init,
                       expect="none or a training-free transfer method (a transfer.method value other than distill)")
@@ -111,6 +114,8 @@ def distill_inputs(params, options: DistillOptions) -> tuple[list, list]:
         rows, val_rows, _ = _rows_for_training(task, params.data_path, seed, params.train.val_samples)
         if params.data.max_train_samples is not None:
             rows = sample_rows(rows, 1.0, params.data.max_train_samples, seed)
+    if options.max_questions is not None:  # a seeded sample, in input order
+        rows = sample_rows(rows, 1.0, options.max_questions, seed)
     val_rows = sample_rows(val_rows, 1.0, params.train.val_samples, seed) if val_rows else []
     return ([task.to_item(row, i, style) for i, row in enumerate(rows)],
             [task.to_item(row, i, style) for i, row in enumerate(val_rows)])
