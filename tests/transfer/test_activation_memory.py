@@ -55,20 +55,38 @@ def test_a_probe_too_large_for_memory_is_refused_before_it_runs(tiny_models, ada
     assert not (tmp_path / "out").exists()
 
 
-def test_probe_estimate_counts_every_wanted_width(tiny_models, adapters, probe_file):
-    """4 bytes a position per captured width, plus twice the largest layer's in float64 for its fits."""
+def test_probe_estimate_counts_every_wanted_width_on_disk_and_one_layer_or_one_base_in_memory():
+    """Disk: 4 bytes a position per captured width. Memory: the larger of one base's weights and the largest
+    layer's activations read back with its float64 fits (3 × 4 bytes a position per width)."""
+    import torch
 
     class Module:
         in_features, out_features = 10, 3
 
-    class Model:
+    class Structure:
+        def __init__(self, parameters):
+            self._parameters_ = parameters
+
         def get_submodule(self, path):
             return Module()
 
+        def parameters(self):
+            return iter(self._parameters_)
+
+    class Base:
+        def __init__(self, numel, dtype):
+            self.structure, self.dtype = Structure([torch.empty(numel, device="meta")]), dtype
+
     class Ctx:
-        source_model = target_model = Model()
+        def __init__(self, numel, dtype="float32"):
+            self.bases = {"source": Base(numel, dtype), "target": Base(1, dtype)}
+
+        def base(self, side):
+            return self.bases[side]
 
     wanted = {("inputs", "source", "model.layers.0.self_attn.q_proj"),
               ("outputs", "source", "model.layers.0.self_attn.q_proj"),
               ("inputs", "target", "model.layers.1.mlp.down_proj")}
-    assert method.probe_bytes(Ctx(), wanted, positions=100) == 4 * 100 * 23 + 16 * 100 * 13
+    assert method.probe_bytes(Ctx(10), wanted, positions=100) == (3 * 4 * 100 * 13, 4 * 100 * 23)
+    assert method.probe_bytes(Ctx(10**6), wanted, positions=100) == (4 * 10**6, 4 * 100 * 23)
+    assert method.probe_bytes(Ctx(10**6, "bfloat16"), wanted, positions=100)[0] == 2 * 10**6

@@ -1,6 +1,7 @@
-"""`paired_activations`: both bases run on the same probe texts; positions are paired where both tokenizers end a
-token at the same character, so different vocabularies still give row-aligned activation matrices. Forward hooks
-collect each listed module's inputs and outputs and the residual stream at every layer boundary."""
+"""`paired_activations`: both bases run on the same probe texts, one base in memory at a time; positions are paired
+where both tokenizers end a token at the same character, so different vocabularies still give row-aligned
+activation matrices. Forward hooks collect each listed module's inputs and outputs (to disk) and the residual
+stream at every layer boundary."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from typing import TYPE_CHECKING
 
 from paw.errors import PawError
 from paw.transfer.layout import parse_path
+from paw.transfer.spill import SpilledActivations
 
 if TYPE_CHECKING:
     import torch
@@ -33,69 +35,92 @@ def _end_positions(tokenizer, text: str, max_length: int) -> tuple[list[int], di
 class Activations:
     hidden_source: list["torch.Tensor"]  # per layer boundary (0 = embeddings), n × d_s
     hidden_target: list["torch.Tensor"]
-    inputs: dict[tuple[str, str], "torch.Tensor"]  # (side, module path) -> n × in
-    outputs: dict[tuple[str, str], "torch.Tensor"]
+    inputs: SpilledActivations  # (side, module path) -> n × in, on disk until read
+    outputs: SpilledActivations
     positions: int
 
 
-def paired_activations(ctx: "TransferContext", max_texts: int, max_length: int, max_positions: int,
-                       source_paths: list[str], target_paths: list[str], hidden: bool = True,
-                       wanted: set[tuple[str, str, str]] | None = None) -> Activations:
-    """Run both bases over the probe texts, keeping positions where both tokenizers end a token at one char.
+@dataclass(frozen=True)
+class PairedText:
+    """One probe text as each base reads it: its token ids and, per side, the positions kept (where both
+    tokenizers end a token at the same character), in the same order on both sides."""
 
-    Collects each listed module's inputs and outputs — or, given `wanted` ({("inputs"|"outputs", side, path)}),
-    only those: modules that read one input (q/k/v) need it stored once, and on real models the activations are
-    most of a carry's memory. With `hidden`, also the residual stream at every layer boundary. Without `hidden` a
-    pass stops after the deepest layer holding a listed module. With no module paths (layer matching alone) at most
-    MATCH_POSITIONS positions are read."""
-    import torch
+    ids: dict[str, list[int]]
+    keep: dict[str, list[int]]
 
-    if not source_paths and not target_paths:
-        max_positions = min(max_positions, MATCH_POSITIONS)
-    texts = ctx.probe_texts()[:max_texts]
-    states_by_side: dict[str, list] = {"source": [], "target": []}
-    keys = [("source", p) for p in source_paths] + [("target", p) for p in target_paths]
-    inputs: dict[tuple[str, str], list] = {key: [] for key in keys}
-    outputs: dict[tuple[str, str], list] = {key: [] for key in keys}
-    total = 0
+
+def pair_positions(ctx: "TransferContext", texts: list[str], max_length: int, max_positions: int) -> list[PairedText]:
+    """The probe texts' shared positions, from the two tokenizers alone, until `max_positions` are collected."""
+    paired, total = [], 0
     for text in texts:
         ids_s, ends_s = _end_positions(ctx.tokenizer("source"), text, max_length)
         ids_t, ends_t = _end_positions(ctx.tokenizer("target"), text, max_length)
         shared = sorted(set(ends_s) & set(ends_t))[: max_positions - total]
         if not shared:
             continue
-        runs = (("source", ids_s, ends_s, source_paths), ("target", ids_t, ends_t, target_paths))
-        for side, ids, ends, paths in runs:
-            keep = torch.tensor([ends[c] for c in shared])
-            model = ctx.source_model if side == "source" else ctx.target_model
-            states = _run_model(model, ids, keep, paths, side, inputs, outputs, hidden, wanted)
-            if not states_by_side[side]:
-                states_by_side[side] = [[] for _ in states]
-            for bucket, state in zip(states_by_side[side], states):
-                bucket.append(state)
+        paired.append(PairedText({"source": ids_s, "target": ids_t},
+                                 {"source": [ends_s[c] for c in shared], "target": [ends_t[c] for c in shared]}))
         total += len(shared)
         if total >= max_positions:
             break
     if total < 2:
         raise PawError("the probe text gave fewer than 2 positions both tokenizers split alike — give more text")
-    cat = lambda chunks: torch.cat(chunks, 0)  # noqa: E731
-    return Activations(
-        hidden_source=[cat(c) for c in states_by_side["source"]],
-        hidden_target=[cat(c) for c in states_by_side["target"]],
-        inputs={p: cat(c) for p, c in inputs.items() if c},
-        outputs={p: cat(c) for p, c in outputs.items() if c},
-        positions=total,
-    )
+    return paired
+
+
+def paired_activations(ctx: "TransferContext", max_texts: int, max_length: int, max_positions: int,
+                       source_paths: list[str], target_paths: list[str], hidden: bool = True,
+                       wanted: set[tuple[str, str, str]] | None = None) -> Activations:
+    """Run each base over the probe texts in turn — the source, freed, then the target — keeping positions where
+    both tokenizers end a token at one char, so the rows of the two sides pair up.
+
+    Collects each listed module's inputs and outputs — or, given `wanted` ({("inputs"|"outputs", side, path)}),
+    only those: modules that read one input (q/k/v) need it stored once — into files (`SpilledActivations`): on
+    real models they are most of a carry's memory, and a fit reads one layer's. With `hidden`, also the residual
+    stream at every layer boundary (in memory). Without `hidden` a pass stops after the deepest layer holding a
+    listed module. With no module paths (layer matching alone) at most MATCH_POSITIONS positions are read."""
+    if not source_paths and not target_paths:
+        max_positions = min(max_positions, MATCH_POSITIONS)
+    paired = pair_positions(ctx, ctx.probe_texts()[:max_texts], max_length, max_positions)
+    inputs, outputs = SpilledActivations(), SpilledActivations()
+    hidden_states = {side: _probe_side(ctx, side, paired, paths, inputs, outputs, hidden, wanted)
+                     for side, paths in (("source", source_paths), ("target", target_paths))}
+    return Activations(hidden_source=hidden_states["source"], hidden_target=hidden_states["target"],
+                       inputs=inputs, outputs=outputs, positions=sum(len(text.keep["source"]) for text in paired))
+
+
+def _probe_side(ctx: "TransferContext", side: str, paired: list[PairedText], paths: list[str],
+                inputs: SpilledActivations, outputs: SpilledActivations, hidden: bool, wanted) -> list:
+    """One base's passes over every probe text; the base is freed on return (no reference outlives this frame),
+    before the other side's is loaded. Returns its residual stream per layer boundary (empty without `hidden`)."""
+    import gc
+
+    import torch
+
+    from paw.transfer.progress import step
+
+    base, per_layer = ctx.base(side), []
+    with base.loaded() as model:
+        for i, text in enumerate(paired, 1):
+            step(i, len(paired), f"probe texts through {side} {base.name}")
+            states = _run_model(model, text.ids[side], torch.tensor(text.keep[side]), paths, side, inputs, outputs,
+                                hidden, wanted)
+            per_layer = per_layer or [[] for _ in states]
+            for bucket, state in zip(per_layer, states):
+                bucket.append(state)
+        del model
+    gc.collect()
+    return [torch.cat(chunks, 0) for chunks in per_layer]
 
 
 class _DeepEnough(Exception):
     """Raised after the deepest layer a run needs, ending the forward pass there."""
 
 
-def _run_model(model, ids: list[int], keep, paths: list[str], side: str, inputs: dict, outputs: dict,
-               hidden: bool, wanted: set | None = None) -> list:
+def _run_model(model, ids: list[int], keep, paths: list[str], side: str, inputs: SpilledActivations,
+               outputs: SpilledActivations, hidden: bool, wanted: set | None = None) -> list:
     """One forward pass over `ids`, appending the kept positions of each path's input and output (those `wanted`)
-    to the buckets; returns the residual stream at each layer boundary (empty without `hidden`)."""
+    to the stores; returns the residual stream at each layer boundary (empty without `hidden`)."""
     import torch
 
     hidden_last: list = []
@@ -107,9 +132,9 @@ def _run_model(model, ids: list[int], keep, paths: list[str], side: str, inputs:
 
         def hook(module, args, out, key=(side, path), reshape=reshape, want_in=want_in, want_out=want_out):
             if want_in:
-                inputs[key].append(args[0][0, keep].detach().float())
+                inputs.append(key, args[0][0, keep].detach().float())
             if want_out:
-                outputs[key].append(reshape(out[0, keep].detach().float()))
+                outputs.append(key, reshape(out[0, keep].detach().float()))
         hooks.append(model.get_submodule(path).register_forward_hook(hook))
     if not hidden and paths:
         hooks.append(_block(model, max(parse_path(p)[0] for p in paths)).register_forward_hook(_stop))

@@ -1,5 +1,6 @@
-"""Everything a transfer method may consult, loaded once: both bases, their layouts and truncated SVDs, the
-source adapter's tensors, tokenizers and probe text (lazily: only methods that need them pay for them)."""
+"""Everything a transfer method may consult: both bases (`paw.transfer.bases.Base`: structure, single weights read
+when asked, whole models only inside `loaded`), their layouts and truncated SVDs, the source adapter's tensors,
+tokenizers and probe text (lazily: only methods that need them pay for them)."""
 
 from __future__ import annotations
 
@@ -8,12 +9,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable
 
 from paw.errors import PawError
+from paw.transfer.bases import Base
 from paw.transfer.decompose import Factors
 from paw.transfer.layout import LinearSite, Layout
 
 if TYPE_CHECKING:
     import torch
-    from transformers import PreTrainedModel
 
 
 @dataclass(frozen=True)
@@ -26,8 +27,8 @@ class ModulePair:
 class TransferContext:
     source_dir: Path
     target_dir: Path
-    source_model: "PreTrainedModel"
-    target_model: "PreTrainedModel"
+    source: Base
+    target: Base
     source_layout: Layout
     target_layout: Layout
     adapter: dict[str, tuple["torch.Tensor", "torch.Tensor"]]  # source module path -> (A [r×in], B [out×r])
@@ -42,21 +43,29 @@ class TransferContext:
     trust_remote_code: bool = False
     state: dict[str, Any] = field(default_factory=dict)  # per-method fitted state (maps, activations)
 
-    def weight(self, side: str, path: str) -> "torch.Tensor":
-        import torch
+    def on_close(self, *cleanups: Callable[[], None]) -> None:
+        """Run these when the carry ends, however it ends (temporary files of a method's prepare)."""
+        self.state.setdefault("cleanups", []).extend(cleanups)
 
-        model = self.source_model if side == "source" else self.target_model
-        return model.get_submodule(path).weight.detach().to(torch.float32)
+    def close(self) -> None:
+        for cleanup in self.state.pop("cleanups", []):
+            cleanup()
+
+    def base(self, side: str) -> Base:
+        return self.source if side == "source" else self.target
+
+    def weight(self, side: str, path: str) -> "torch.Tensor":
+        """Module `path`'s weight as float32, read from the checkpoint (not held: callers keep what they need)."""
+        return self.base(side).weight(path)
 
     def factors(self, side: str, path: str) -> Factors:
         table = self.svd_source if side == "source" else self.svd_target
         if path not in table:
             if side not in self.svd_on_demand:
                 raise PawError(f"the {side} decomposition has no module {path} — rerun the decompose step")
-            from paw.transfer.decompose import module_svd
+            from paw.transfer.decompose import truncated_svd, svd_seed
 
-            model = self.source_model if side == "source" else self.target_model
-            table[path] = module_svd(model, path, self.rank, self.seed)
+            table[path] = truncated_svd(self.weight(side, path), self.rank, svd_seed(self.seed, path))
         return table[path]
 
     def tokenizer(self, side: str):

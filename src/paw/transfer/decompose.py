@@ -53,9 +53,14 @@ def truncated_svd(weight: "torch.Tensor", rank: int, seed: int) -> Factors:
     return Factors(u[:, :k].contiguous(), s[:k].contiguous(), v[:, :k].contiguous())
 
 
+def svd_seed(seed: int, path: str) -> int:
+    """The seed of one module's randomized SVD: by the module path, so cached and on-demand results agree."""
+    return seed * 1_000_003 + zlib.crc32(path.encode())
+
+
 def module_svd(model: "PreTrainedModel", path: str, rank: int, seed: int) -> Factors:
-    """One module's truncated SVD, seeded by the module path so cached and on-demand results agree."""
-    return truncated_svd(model.get_submodule(path).weight, rank, seed * 1_000_003 + zlib.crc32(path.encode()))
+    """One module's truncated SVD, seeded by its path (`svd_seed`)."""
+    return truncated_svd(model.get_submodule(path).weight, rank, svd_seed(seed, path))
 
 
 def decompose_model(model: "PreTrainedModel", rank: int, seed: int) -> dict[str, Factors]:

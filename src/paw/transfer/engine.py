@@ -114,39 +114,42 @@ def carry_transfer(source_model_dir, source_adapter_dir, target_model_dir, *, me
     ctx = load_context(source_model_dir, source_adapter_dir, target_model_dir, chosen, rank=rank, dtype=dtype,
                        trust_remote_code=trust_remote_code, seed=seed, source_svd_dir=source_svd_dir,
                        target_svd_dir=target_svd_dir, probe_loader=probe_loader)
-    chosen.check_pair(ctx)
-    with phase(f"{chosen.layer_map_kind()} layer map"):
-        layer_map, layer_diag = build_layer_map(ctx, chosen)
-    pairs, skipped = pair_modules(ctx, layer_map)
-    with phase(f"{chosen.name}: preparing (probe passes and shared fits, where the method has them)"):
-        method_diag = chosen.prepare(ctx, pairs)
-    weights, records = carry_modules(ctx, chosen, pairs, skipped)
+    try:
+        chosen.check_pair(ctx)
+        with phase(f"{chosen.layer_map_kind()} layer map"):
+            layer_map, layer_diag = build_layer_map(ctx, chosen)
+        pairs, skipped = pair_modules(ctx, layer_map)
+        with phase(f"{chosen.name}: preparing (probe passes and shared fits, where the method has them)"):
+            method_diag = chosen.prepare(ctx, pairs)
+        weights, records = carry_modules(ctx, chosen, pairs, skipped)
+    finally:
+        ctx.close()
     return assemble_carried(ctx, chosen, pairs, weights, records, layer_diag, method_diag, start)
 
 
 def load_context(source_model_dir, source_adapter_dir, target_model_dir, chosen: TransferMethod, *, rank: int,
                  dtype: str, trust_remote_code: bool, seed: int, source_svd_dir, target_svd_dir,
                  probe_loader: Callable[[], list[str]] | None) -> TransferContext:
-    """Both bases and the source adapter loaded and checked against each other, with the SVD tables and the probe."""
-    from paw.models import check_adapter_fits, load_model, read_adapter, resolve_model_dir
+    """Both bases' structures and the source adapter checked against each other, with the SVD tables and the
+    probe."""
+    from paw.models import check_adapter_fits, read_adapter, resolve_model_dir
+    from paw.transfer.bases import Base
     from paw.transfer.decompose import check_rank
 
     source_dir, target_dir = resolve_model_dir(source_model_dir), resolve_model_dir(target_model_dir)
     info = read_adapter(source_adapter_dir)
     check_recorded_base(info, source_dir)
-    with phase(f"loading the source base {source_dir.name}"):
-        source_model = load_model(source_dir, dtype, trust_remote_code, cache=True)
-    check_adapter_fits(source_model, info)
-    with phase(f"loading the target base {target_dir.name}"):
-        target_model = load_model(target_dir, dtype, trust_remote_code, cache=True)
-    check_rank(rank, source_model, source_dir)
-    check_rank(rank, target_model, target_dir)
-    source_layout, target_layout = model_layout(source_model), model_layout(target_model)
+    # Structures only: a weight is read when a method asks for it, a whole base only for forward passes.
+    source, target = Base(source_dir, dtype, trust_remote_code), Base(target_dir, dtype, trust_remote_code)
+    check_adapter_fits(source.structure, info)
+    check_rank(rank, source.structure, source_dir)
+    check_rank(rank, target.structure, target_dir)
+    source_layout, target_layout = model_layout(source.structure), model_layout(target.structure)
     adapter = read_adapter_tensors(info.path)
     check_kinds_overlap(info.path, adapter, target_layout, target_dir)
     probe_file = getattr(chosen.options, "probe_file", None)
     return TransferContext(
-        source_dir=source_dir, target_dir=target_dir, source_model=source_model, target_model=target_model,
+        source_dir=source_dir, target_dir=target_dir, source=source, target=target,
         source_layout=source_layout, target_layout=target_layout, adapter=adapter, r=info.r, alpha=info.alpha,
         rank=rank, seed=seed,
         svd_source=read_svd(source_svd_dir, source_dir, rank), svd_target=read_svd(target_svd_dir, target_dir, rank),

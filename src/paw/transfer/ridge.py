@@ -8,18 +8,52 @@ if TYPE_CHECKING:
     import torch
 
 
-def ridge_map(x: "torch.Tensor", y: "torch.Tensor", ridge: float) -> "torch.Tensor":
-    """M minimising ‖X·M − Y‖² + λ‖M‖², λ = ridge · mean squared singular value of X (so `ridge` is unit-free)."""
+# Rows per float64 block when a tall fit is accumulated: the Gram matrices are summed block by block, so a fit on a
+# whole vocabulary (151k × 1536 embeddings) never holds a float64 copy of its inputs.
+ROW_BLOCK = 8192
+
+
+def ridge_map(x: "torch.Tensor", y: "torch.Tensor", ridge: float, x_rows=None, y_rows=None) -> "torch.Tensor":
+    """M minimising ‖X·M − Y‖² + λ‖M‖², λ = ridge · mean squared singular value of X (so `ridge` is unit-free).
+
+    `x_rows`/`y_rows` (index tensors of equal length) fit on those rows of X and Y, gathered a block at a time."""
     import torch
 
-    x, y = x.double(), y.double()
-    n, p = x.shape
-    lam = ridge * float((x * x).sum()) / max(1, min(n, p))
-    if n >= p:
-        gram = x.T @ x + lam * torch.eye(p, dtype=x.dtype)
-        return torch.linalg.solve(gram, x.T @ y).float()
-    gram = x @ x.T + lam * torch.eye(n, dtype=x.dtype)
-    return (x.T @ torch.linalg.solve(gram, y)).float()
+    n = len(x_rows) if x_rows is not None else x.shape[0]
+    p = x.shape[1]
+    if n < p:  # wide: the dual form, on the (few) rows themselves
+        xd = (x[x_rows] if x_rows is not None else x).double()
+        yd = (y[y_rows] if y_rows is not None else y).double()
+        lam = ridge * float((xd * xd).sum()) / max(1, n)
+        gram = xd @ xd.T + lam * torch.eye(n, dtype=xd.dtype)
+        return (xd.T @ torch.linalg.solve(gram, yd)).float()
+    gram = torch.zeros(p, p, dtype=torch.float64)
+    cross = torch.zeros(p, y.shape[1], dtype=torch.float64)
+    for xb, yb in row_blocks(x, y, n, x_rows, y_rows):
+        gram += xb.T @ xb
+        cross += xb.T @ yb
+    lam = ridge * float(gram.trace()) / max(1, p)  # trace(XᵀX) = ‖X‖²
+    return torch.linalg.solve(gram + lam * torch.eye(p, dtype=gram.dtype), cross).float()
+
+
+def row_blocks(x, y, n: int, x_rows=None, y_rows=None):
+    """(X block, Y block) in float64, ROW_BLOCK rows at a time, through the row indices when given."""
+    for start in range(0, n, ROW_BLOCK):
+        stop = min(n, start + ROW_BLOCK)
+        xb = x[x_rows[start:stop]] if x_rows is not None else x[start:stop]
+        yb = y[y_rows[start:stop]] if y_rows is not None else y[start:stop]
+        yield xb.double(), yb.double()
+
+
+def relative_residual(x, y, m, x_rows=None, y_rows=None) -> float:
+    """‖X·M − Y‖/‖Y‖ over the (indexed) rows, a block at a time."""
+    n = len(x_rows) if x_rows is not None else x.shape[0]
+    error = total = 0.0
+    md = m.double()
+    for xb, yb in row_blocks(x, y, n, x_rows, y_rows):
+        error += float(((xb @ md - yb) ** 2).sum())
+        total += float((yb**2).sum())
+    return (error / max(total, 1e-24)) ** 0.5
 
 
 class RidgeFit:

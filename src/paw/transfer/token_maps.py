@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from paw.errors import PawError
-from paw.transfer.ridge import ridge_map
+from paw.transfer.ridge import relative_residual, ridge_map
 
 if TYPE_CHECKING:
     import torch
@@ -34,21 +34,22 @@ class ResidualMaps:
 
 
 def shared_token_maps(ctx: "TransferContext", ridge: float) -> ResidualMaps:
+    import torch
+
     vocab_s = {_normal_token(t): i for t, i in ctx.tokenizer("source").get_vocab().items()}
     vocab_t = {_normal_token(t): i for t, i in ctx.tokenizer("target").get_vocab().items()}
     common = sorted(set(vocab_s) & set(vocab_t))
-    emb_s = ctx.source_model.get_input_embeddings().weight.detach().float()
-    emb_t = ctx.target_model.get_input_embeddings().weight.detach().float()
+    emb_s, emb_t = ctx.base("source").input_embeddings(), ctx.base("target").input_embeddings()
     common = [t for t in common if vocab_s[t] < emb_s.shape[0] and vocab_t[t] < emb_t.shape[0]]
     if len(common) < 2:
         raise PawError(
             f"{ctx.source_dir.name} and {ctx.target_dir.name} share {len(common)} tokens — an embedding-fitted "
             "map needs shared tokens; use transfer.method: activation"
         )
-    es = emb_s[[vocab_s[t] for t in common]]
-    et = emb_t[[vocab_t[t] for t in common]]
-    wx = ridge_map(es, et, ridge)  # d_s × d_t, row form: es @ wx ≈ et
-    wy = ridge_map(et, es, ridge)
-    residual = float((es @ wx - et).norm() / et.norm().clamp_min(1e-12))
+    rows_s = torch.tensor([vocab_s[t] for t in common])
+    rows_t = torch.tensor([vocab_t[t] for t in common])
+    wx = ridge_map(emb_s, emb_t, ridge, rows_s, rows_t)  # d_s × d_t, row form: es @ wx ≈ et
+    wy = ridge_map(emb_t, emb_s, ridge, rows_t, rows_s)
+    residual = relative_residual(emb_s, emb_t, wx, rows_s, rows_t)
     return ResidualMaps(forward=wx.T.contiguous(), backward=wy.T.contiguous(), shared_tokens=len(common),
                         residual=residual)

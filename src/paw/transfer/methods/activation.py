@@ -21,6 +21,7 @@ from paw.config.fields import one_of, param, positive
 from paw.transfer.methods.options import ProbeOptions
 from paw.transfer.registry import ModulePlan, TransferMethod, register
 from paw.resources import check_memory_for
+from paw.transfer.spill import check_disk_for
 from paw.transfer.layout import parse_path
 from paw.transfer.activations import paired_activations
 
@@ -83,16 +84,16 @@ class Activation(TransferMethod):
                 wanted.add(key)
                 last_use[key] = index
         paths = {side: sorted({path for _, s, path in wanted if s == side}) for side in ("source", "target")}
-        check_memory_for(
-            f"the activation probe ({o.max_positions} positions × {len(wanted)} activations)",
-            probe_bytes(ctx, wanted, o.max_positions),
-            f"transfer.activation.max_positions (now {o.max_positions}) or probe_size (now {o.probe_size}), "
-            "or load the bases in bfloat16 (models.dtype)",
-        )
+        memory, disk = probe_bytes(ctx, wanted, o.max_positions)
+        knobs = f"transfer.activation.max_positions (now {o.max_positions}) or probe_size (now {o.probe_size})"
+        what = f"the activation probe ({o.max_positions} positions × {len(wanted)} activations)"
+        check_memory_for(what, memory, f"{knobs}, or load the bases in bfloat16 (models.dtype)")
+        check_disk_for(what, disk, knobs)
         # The fits need the modules' activations only: each pass stops after the deepest adapted layer.
         acts = paired_activations(ctx, o.probe_size, o.max_length, o.max_positions, paths["source"],
                                   paths["target"], hidden=False, wanted=wanted)
         ctx.state["activation.acts"] = acts
+        ctx.on_close(acts.inputs.cleanup, acts.outputs.cleanup)
         ctx.state["activation.release"] = _release_schedule(last_use)
         ctx.state["activation.planned"] = 0
         return {"paired_positions": acts.positions}
@@ -134,19 +135,25 @@ class Activation(TransferMethod):
         ctx.state["activation.planned"] = planned + 1
 
 
-def probe_bytes(ctx, wanted: set, positions: int) -> int:
-    """Upper estimate of the probe's and fits' memory: every wanted activation as float32 rows, plus the largest
-    layer's fits, whose float64 Gram factors and working copies are about twice that layer's activations."""
+def probe_bytes(ctx, wanted: set, positions: int) -> tuple[int, int]:
+    """Upper estimates of the probe's (memory, disk). Disk: every wanted activation as float32 rows. Memory: the
+    larger base, whole, for its forward passes; then, in the carry, the largest layer's activations read back plus
+    its fits' float64 Gram factors and working copies (about twice those activations)."""
     per_layer: dict[tuple[str, int], int] = {}
     for kind, side, path in wanted:
-        model = ctx.source_model if side == "source" else ctx.target_model
-        module = model.get_submodule(path)
+        module = ctx.base(side).structure.get_submodule(path)
         width = module.in_features if kind == "inputs" else module.out_features
         layer = parse_path(path)[0]
         per_layer[(side, layer)] = per_layer.get((side, layer), 0) + width
-    total = sum(per_layer.values())
     largest = max(per_layer.values(), default=0)
-    return 4 * positions * total + 2 * 8 * positions * largest
+    base = max(base_bytes(ctx.base(side)) for side in ("source", "target"))
+    return max(base, 3 * 4 * positions * largest), 4 * positions * sum(per_layer.values())
+
+
+def base_bytes(base) -> int:
+    """A base's weights in memory at its dtype (float32 when 'auto': the upper bound)."""
+    per = {"bfloat16": 2, "float16": 2}.get(base.dtype, 4)
+    return per * sum(p.numel() for p in base.structure.parameters())
 
 
 def _release_schedule(last_use: dict) -> dict[int, list]:
