@@ -91,7 +91,7 @@ def build_adapter(model_dir: Path, out_dir: Path, r: int = 16) -> Path:
 def phase(args: argparse.Namespace) -> dict:
     """One measured step, run in a fresh process; prints its JSON record."""
     from paw.resources import peak_ram_mb
-    from paw.transfer import decompose, run_transfer, transfer_from_carried
+    from paw.transfer.api import decompose, run_transfer, transfer_from_carried
 
     root = Path(args.root)
     start = time.perf_counter()
@@ -103,7 +103,7 @@ def phase(args: argparse.Namespace) -> dict:
             build_base(name, root / name, args.layers)
         build_adapter(root / "llama3-8b", root / "adapter")
     elif args.phase == "decompose":
-        decompose(root / args.model, root / f"svd-{args.model}", rank=args.rank, dtype=args.dtype)
+        decompose(root / args.model, root / f"svd-{args.model}", svd_rank=args.rank, dtype=args.dtype)
     elif args.phase.endswith(":rerun"):
         method = args.phase.split(":")[0]
         result = transfer_from_carried(root / f"carried-{method}", root / f"out-{method}-{args.threshold}",
@@ -117,7 +117,7 @@ def phase(args: argparse.Namespace) -> dict:
                                       "max_positions": args.max_positions}}
         result = run_transfer(
             root / "llama3-8b", root / "adapter", root / "qwen2.5-7b", root / f"out-{method}-{args.threshold}",
-            method=method, rank=args.rank, threshold=args.threshold, options=options, dtype=args.dtype,
+            method=method, svd_rank=args.rank, threshold=args.threshold, options=options, dtype=args.dtype,
             source_svd_dir=root / "svd-llama3-8b", target_svd_dir=root / "svd-qwen2.5-7b",
             carried_dir=root / f"carried-{method}",
         )
@@ -153,7 +153,7 @@ def run_phase(root: Path, name: str, rank: int, model: str = "", threshold: floa
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--layers", type=int, default=2, help="decoder layers actually built per base")
-    parser.add_argument("--rank", type=int, default=64, help="transfer.rank (k of the truncated SVDs)")
+    parser.add_argument("--rank", type=int, default=64, help="transfer.svd_rank (k of the truncated SVDs)")
     parser.add_argument("--methods", nargs="+", default=["cross_lora", "aligned", "activation"])
     parser.add_argument("--rerun-threshold", type=float, default=0.01, help="threshold of the threshold-only rerun")
     parser.add_argument("--probe-size", type=int, default=32, help="activation: probe texts (params default 64)")

@@ -5,13 +5,14 @@ import _env  # noqa: F401  (first: checks this interpreter has paw, see stages/_
 
 from paw.config import load_params
 from paw.io import write_json
-from paw.pipeline.checks import check_consistency, check_transfer
+from paw.pipeline.checks import check_consistency
 from paw.pipeline.layout import CARRIED_DIR, CARRY_COST, adapter_dir, base_model_dir, svd_dir
 from paw.pipeline.stage import run_stage
+from paw.pipeline.transfer import check_transfer
 
 
 def main() -> None:
-    from paw.transfer import carry_from_params
+    from paw.transfer.api import carry_from_params
 
     params = load_params()
     check_consistency(params)

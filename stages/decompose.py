@@ -9,7 +9,7 @@ from paw.pipeline.stage import run_stage, stage_choice
 
 
 def main() -> None:
-    from paw.transfer import decompose_from_params
+    from paw.transfer.api import decompose_from_params
 
     role = stage_choice(__doc__, "role", ROLES)
     params = load_params()

@@ -12,7 +12,7 @@ from paw.pipeline.stage import run_stage, stage_choice
 
 
 def main() -> None:
-    from paw.evaluation import evaluate_from_params
+    from paw.evaluation.api import evaluate_from_params
 
     run = EVAL_RUNS[stage_choice(__doc__, "name", EVAL_RUNS)]
     params = load_params()

@@ -5,9 +5,9 @@ import _env  # noqa: F401  (first: checks this interpreter has paw, see stages/_
 
 from paw.config import load_params
 from paw.io import read_json
-from paw.pipeline.checks import check_transfer
 from paw.pipeline.layout import CARRIED_DIR, CARRY_COST, TRANSFER_DIR, TRANSFER_REPORT_DIR
 from paw.pipeline.stage import run_stage
+from paw.pipeline.transfer import check_transfer
 
 
 def main() -> None:

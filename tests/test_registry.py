@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 import pytest
 
-from paw.config.fields import param, positive
+from paw.fields import param, positive
 from paw.errors import PawError
 from paw.registry import Registry
 from tests.conftest import REPO_ROOT
@@ -111,7 +111,7 @@ def test_a_misspelt_task_gets_the_closest_name(toy_task):
 
 def test_a_method_in_one_class_is_found_with_its_options_from_params(toy_method):
     from paw.config import load_params
-    from paw.transfer import known_methods
+    from paw.transfer.api import known_methods
     from paw.transfer.registry import check_option_blocks, get_method
 
     assert "toy_scale" in known_methods()
@@ -137,11 +137,11 @@ def test_the_toy_methods_options_are_checked_like_every_param(toy_method, option
 
 
 def test_the_engine_runs_the_toy_method(toy_method, tiny_llama, tmp_path):
-    from paw.transfer import run_transfer
+    from paw.transfer.api import run_transfer
     from tests.transfer.conftest import make_adapter
 
     adapter = make_adapter(tiny_llama, tmp_path / "lora", r=4, kinds=("q_proj", "v_proj"))
-    diagnostics = run_transfer(tiny_llama, adapter, tiny_llama, tmp_path / "out", method="toy_scale", rank=8,
+    diagnostics = run_transfer(tiny_llama, adapter, tiny_llama, tmp_path / "out", method="toy_scale", svd_rank=8,
                                threshold=0.0, control=False, options={"toy_scale": {"factor": 2.0}})
     kept = [m for m in diagnostics["modules"] if m["kept"]]
     assert kept and all(m["norm_ratio"] == pytest.approx(2.0, rel=1e-3) for m in kept)

@@ -85,7 +85,7 @@ def test_yaml_1_2_floats(tmp_path, raw):
         ({"lora.r": 2.5}, r"lora\.r = 2\.5 — expected a positive integer"),
         ({"lora.r": True}, r"lora\.r = True — expected a positive integer"),
         ({"transfer.threshold": 2}, r"transfer\.threshold = 2 — expected a number in \[0, 1\]"),
-        ({"transfer.rank": 0}, r"transfer\.rank = 0 — expected a positive integer"),
+        ({"transfer.svd_rank": 0}, r"transfer\.svd_rank = 0 — expected a positive integer"),
         ({"eval.prompt_style": "chat"}, r"eval\.prompt_style = 'chat' — expected cloze or letter"),
         ({"models.trust_remote_code": "yes"}, r"models\.trust_remote_code = 'yes' — expected true or false"),
         ({"lora.target_modules": "q_proj"}, r"lora\.target_modules = 'q_proj' — expected a list"),
@@ -126,3 +126,13 @@ def test_missing_or_invalid_file(tmp_path: Path):
     (tmp_path / "params.yaml").write_text("env: [unclosed\n")
     with pytest.raises(PawError, match="not valid YAML"):
         load_params(tmp_path / "params.yaml")
+
+
+def test_the_svd_ranks_old_name_is_read_for_now_with_a_deprecation_line(capsys):
+    raw = read_yaml(REPO_ROOT / "params.yaml")
+    raw["transfer"]["rank"] = raw["transfer"].pop("svd_rank") // 8
+    assert parse_params(raw).transfer.svd_rank == 8
+    assert "transfer.rank is deprecated — rename it transfer.svd_rank" in capsys.readouterr().err
+    raw["transfer"]["svd_rank"] = 8
+    with pytest.raises(PawError, match=r"transfer\.rank and transfer\.svd_rank are both set"):
+        parse_params(raw)

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from paw.evaluation import evaluate
+from paw.evaluation.api import evaluate
 
 
 @pytest.mark.slow

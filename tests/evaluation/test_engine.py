@@ -7,7 +7,7 @@ import json
 import pytest
 
 from paw.errors import PawError
-from paw.evaluation import evaluate, load_eval_set, score_eval_set
+from paw.evaluation.api import evaluate, load_eval_set, score_eval_set
 
 METRIC_KEYS = {
     "task", "split", "prompt_style", "n", "acc", "acc_stderr", "acc_norm", "acc_norm_stderr", "model", "adapter",
@@ -104,7 +104,7 @@ def test_same_items_for_every_model(tiny_llama, tiny_qwen2, benchmarks_dir, tmp_
 
 def test_evaluate_from_params(tiny_llama, fixture_data, tmp_path):
     from paw.config import load_params
-    from paw.evaluation import evaluate_from_params
+    from paw.evaluation.api import evaluate_from_params
 
     params = load_params("params.yaml", {"env": "quick", "envs.quick.data_path": str(fixture_data["toy-facts"]),
                                          "envs.quick.eval_max_samples": 3, "eval.prompt_style": "letter"})

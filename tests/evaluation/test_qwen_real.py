@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from paw.data import get_task
-from paw.evaluation import score_eval_set
+from paw.evaluation.api import score_eval_set
 from paw.evaluation.engine import EvalSet, summarize
 from paw.evaluation.lm_eval_reference import lm_eval_loglikelihoods
 

@@ -25,7 +25,7 @@ SHRINK = {
     },
     "envs": {"quick": {"max_steps": 12, "train_batch_size": 8, "eval_batch_size": 64}},
     "train": {"val_every_n_steps": 6, "val_samples": 8, "checkpoint_every_n_steps": 4, "log_every_n_steps": 4},
-    "transfer": {"rank": 8},
+    "transfer": {"svd_rank": 8},
     "report": {"bootstrap_samples": 200},
 }
 

@@ -6,7 +6,8 @@ import pytest
 
 from paw.config import load_params
 from paw.errors import PawError
-from paw.pipeline.checks import check_consistency, check_transfer
+from paw.pipeline.checks import check_consistency
+from paw.pipeline.transfer import check_transfer
 from paw.pipeline.layout import base_model_dir
 
 from tests.conftest import REPO_ROOT

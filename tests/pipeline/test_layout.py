@@ -59,7 +59,7 @@ def test_the_carry_stage_reads_no_threshold_and_every_method_option_block():
     carry = set(DVC["carry"]["params"])
     assert not {"transfer", "transfer.threshold", "transfer.control"} & carry
     with_options = {m for m in known_methods() if dataclasses.fields(get_method(m).options)}
-    assert {"transfer.method", "transfer.rank", *(f"transfer.{m}" for m in with_options)} <= carry
+    assert {"transfer.method", "transfer.svd_rank", *(f"transfer.{m}" for m in with_options)} <= carry
     assert {"transfer.threshold", "transfer.control"} <= set(DVC["transfer"]["params"])
 
 

@@ -3,10 +3,9 @@ modules, lies under one of the stage's deps (a listed directory covers its files
 
 Imports are read from the source with `ast`: `import` and `from` statements at module level and inside functions
 (whether or not the function runs: an over-estimate on purpose), not those under `if TYPE_CHECKING:`. Importing
-`paw.a.b` also runs the package `paw/a/__init__.py`, and a name a package exports lazily
-(`__getattr__ = lazy_exports(__name__, {name: module})`, see paw.lazy) comes from its module. Imports by a computed
-name (`importlib.import_module(f"...")`: the CLI's subcommands, the transfer methods found by `pkgutil`) are not
-seen; their packages are listed whole.
+`paw.a.b` also runs the package `paw/a/__init__.py`. A module that builds a `Registry(..., package="paw.x")` imports
+every module of that package on its first lookup (the transfer methods, the tasks), so reaching it reaches them.
+Other imports by a computed name (`importlib.import_module(f"...")`: the CLI's subcommands) are not seen.
 """
 
 from __future__ import annotations
@@ -41,19 +40,6 @@ def _tree(path: Path) -> ast.Module:
     return ast.parse(path.read_text(), filename=str(path))
 
 
-@cache
-def lazy_exports(path: Path) -> dict[str, str]:
-    """{name: module} of a package whose `__getattr__` is `lazy_exports(__name__, MAPPING)` (empty otherwise)."""
-    body = _tree(path).body
-    assigned = {target.id: node.value for node in body if isinstance(node, ast.Assign)
-                for target in node.targets if isinstance(target, ast.Name)}
-    call = assigned.get("__getattr__")
-    if not (isinstance(call, ast.Call) and getattr(call.func, "id", None) == "lazy_exports" and len(call.args) == 2
-            and isinstance(call.args[1], ast.Name)):
-        return {}
-    return ast.literal_eval(assigned[call.args[1].id])
-
-
 def _statements(tree: ast.AST):
     """Every node, skipping the bodies of `if TYPE_CHECKING:` (imports for annotations only)."""
     todo = [tree]
@@ -76,24 +62,35 @@ def _absolute(node: ast.ImportFrom, path: Path) -> str:
     return ".".join([*base, node.module] if node.module else base)
 
 
+def registry_packages(path: Path) -> set[str]:
+    """Packages whose modules a `Registry(..., package="paw.x")` built in this file imports when first asked."""
+    found = set()
+    for node in _statements(_tree(path)):
+        if isinstance(node, ast.Call) and getattr(node.func, "id", None) == "Registry":
+            for keyword in node.keywords:
+                if keyword.arg == "package" and isinstance(keyword.value, ast.Constant):
+                    found.add(keyword.value.value)
+    return found
+
+
+def package_modules(package: str) -> set[str]:
+    folder = SRC.joinpath(*package.split("."))
+    return {module_name(file) for file in folder.glob("*.py")}
+
+
 def imported_modules(path: Path) -> set[str]:
     """Names of the paw modules the file at `path` imports (its own statements only, not transitively)."""
-    names: set[str] = set()
+    names: set[str] = set().union(*map(package_modules, registry_packages(path)))
     for node in _statements(_tree(path)):
         if isinstance(node, ast.Import):
             for alias in node.names:
                 names.add(alias.name)
-                file = module_file(alias.name) if alias.name.split(".")[0] == PACKAGE else None
-                names.update(lazy_exports(file).values() if file else ())  # attributes used later: all of them
         elif isinstance(node, ast.ImportFrom):
             module = _absolute(node, path)
             if module.split(".")[0] != PACKAGE:
                 continue
             names.add(module)
-            file = module_file(module)
-            exports = lazy_exports(file) if file else {}
-            for alias in node.names:
-                names.add(exports.get(alias.name, f"{module}.{alias.name}"))
+            names.update(f"{module}.{alias.name}" for alias in node.names)  # submodules; other names are dropped
     return {name for name in names if name.split(".")[0] == PACKAGE and module_file(name)}
 
 
@@ -166,21 +163,34 @@ def test_every_listed_source_path_exists():
 
 def test_a_missing_dep_is_named_with_its_stage():
     stage = resolved_stages()["eval@control"]
-    without = {**stage, "deps": [d for d in stage["deps"] if d != "src/paw/training"]}
+    without = {**stage, "deps": [d for d in stage["deps"] if not d.startswith("src/paw/training")]}
     problems = missing_deps("eval@control", without)
     (line,) = problems
     assert line.startswith("stage 'eval@control' lacks dep src/paw/training: stages/eval.py → ")
     assert line.split(" → ")[-1].startswith("paw.training")
 
 
-def test_imports_inside_functions_packages_and_lazy_exports_are_followed():
+def test_imports_inside_functions_and_packages_are_followed():
     reached = imported_files(REPO_ROOT / "stages" / "eval.py")
     # Inside check_consistency, a function of paw.pipeline.checks (the stage itself imports nothing from training):
     assert any(name.startswith("paw.training.") for name in imported_modules(SRC / "paw/pipeline/checks.py"))
     assert not any(name.startswith("paw.training") for name in imported_modules(REPO_ROOT / "stages" / "eval.py"))
     assert any(SRC / "paw/training" in file.parents for file in reached)
-    # `from paw.config import load_params`, a lazy export of paw.config, comes from paw.config.load:
+    # `from paw.config import load_params`: paw.config's own imports run too (paw.config.load among them):
     assert SRC / "paw/config/load.py" in reached
     # Importing paw.pipeline.layout first runs the packages paw and paw.pipeline:
     assert {SRC / "paw/__init__.py", SRC / "paw/pipeline/__init__.py"} <= set(reached)
     assert all(file.suffix == ".py" and SRC in file.parents for file in reached)
+
+
+def test_the_engine_code_a_stage_never_runs_is_not_its_dep():
+    """Trainings and evaluations do not rerun when the transfer engine changes; the carry reruns when the training
+    or evaluation engine changes, since `distill` trains with one and its teacher scores with the other."""
+    stages = resolved_stages()
+    engine = SRC / "paw/transfer/engine.py"
+    for name in ("train@source", "train@target", "eval@source_base", "eval@target_base", "report"):
+        deps = [d if isinstance(d, str) else next(iter(d)) for d in stages[name]["deps"]]
+        assert not _covered(engine, deps), f"{name} depends on {engine.relative_to(REPO_ROOT)}"
+    carry = [d if isinstance(d, str) else next(iter(d)) for d in stages["carry"]["deps"]]
+    assert _covered(SRC / "paw/training/run.py", carry) and _covered(SRC / "paw/evaluation/engine.py", carry)
+

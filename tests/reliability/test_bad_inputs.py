@@ -34,7 +34,7 @@ PARAM_CASES = [
     ({"envs": {"quick": {"eval_sample_ratio": 0}}}, "eval_sample_ratio = 0 — expected a number in (0, 1]"),
     ({"transfer": {"threshold": 1.5}}, "transfer.threshold = 1.5 — expected a number in [0, 1]"),
     ({"train": {"lr": -1.0}}, "train.lr = -1.0 — expected a number in (0, 1]"),
-    ({"transfer": {"rank": 0}}, "transfer.rank = 0 — expected a positive integer"),
+    ({"transfer": {"svd_rank": 0}}, "transfer.svd_rank = 0 — expected a positive integer"),
     ({"env": "laptop"}, "env = 'laptop' — expected the name of a block under envs"),
     ({"eval": {"prompt_style": "chat"}}, "eval.prompt_style = 'chat' — expected cloze or letter"),
     ({"data": {"dataset": "mmlu"}, "envs": {"quick": {"dataset": None}}}, "mmlu"),
@@ -168,7 +168,7 @@ def test_unknown_transfer_method_lists_known(tiny_llama, llama_adapter, tiny_qwe
 def test_rank_larger_than_a_dimension(tiny_llama, llama_adapter, tmp_path):
     out = tmp_path / "out"
     result = paw("transfer", "--source-model", str(tiny_llama), "--source-adapter", str(llama_adapter),
-                 "--target-model", str(tiny_llama), "--out", str(out), "--method", "projection", "--rank", "100000")
+                 "--target-model", str(tiny_llama), "--out", str(out), "--method", "projection", "--svd-rank", "100000")
     assert_clean_failure(result, "rank", out=out)
 
 

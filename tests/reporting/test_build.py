@@ -135,7 +135,7 @@ def test_bad_inputs_raise_one_error_and_write_nothing(reports_dir, damage, expec
 
 
 def test_build_report_from_params(tmp_path, reports_dir):
-    from paw.reporting import build_report as exported  # what stages/report.py imports
+    from paw.reporting.build import build_report as exported  # what stages/report.py imports
 
     assert exported is build_report
     params = load_params(REPO_ROOT / "params.yaml", overrides={"report.bootstrap_samples": 300, "seed": 5})

@@ -25,7 +25,7 @@ def synthetic_items(n: int = 6) -> list[Item]:
 
 @pytest.fixture
 def fast_setup():
-    from paw.training import TrainSetup
+    from paw.training.run import TrainSetup
     from paw.training.params import LoraParams, TrainParams
 
     return TrainSetup(

@@ -21,7 +21,7 @@ def make_params(**sections):
 
 
 def test_train_and_eval_prompt_styles_must_match():
-    from paw.training import training_data
+    from paw.training.from_params import training_data
 
     params = make_params(train={"prompt_style": "letter"}, eval={"prompt_style": "cloze"})
     with pytest.raises(PawError, match="train.prompt_style = 'letter' but eval.prompt_style = 'cloze'"):
@@ -29,7 +29,7 @@ def test_train_and_eval_prompt_styles_must_match():
 
 
 def test_train_split_with_validation_subset(benchmarks_dir):
-    from paw.training import training_data
+    from paw.training.from_params import training_data
 
     params = make_params(
         data={"dataset": "arc-challenge", "data_path": str(benchmarks_dir / "arc_challenge"), "max_train_samples": 50},
@@ -46,7 +46,7 @@ def test_train_split_with_validation_subset(benchmarks_dir):
 
 
 def test_no_train_split_falls_back_to_validation_and_holds_out(benchmarks_dir, capsys):
-    from paw.training import training_data
+    from paw.training.from_params import training_data
 
     params = make_params(data={"dataset": "piqa", "data_path": str(benchmarks_dir / "piqa"), "max_train_samples": 30},
                          train={"val_samples": 8})  # fmt: skip
@@ -58,7 +58,7 @@ def test_no_train_split_falls_back_to_validation_and_holds_out(benchmarks_dir, c
 
 
 def test_mixture_reads_each_dataset_folder(benchmarks_dir):
-    from paw.training import training_data
+    from paw.training.from_params import training_data
 
     params = make_params(
         data={"dataset": "arc-easy", "data_path": str(benchmarks_dir), "max_train_samples": 20,
@@ -71,7 +71,7 @@ def test_mixture_reads_each_dataset_folder(benchmarks_dir):
 
 
 def test_train_from_params_on_real_rows(tiny_qwen2, benchmarks_dir, tmp_path):
-    from paw.training import train_from_params
+    from paw.training.from_params import train_from_params
 
     params = make_params(
         data={"dataset": "arc-challenge", "data_path": str(benchmarks_dir / "arc_challenge"), "max_train_samples": 24},

@@ -16,7 +16,7 @@ def test_gemma3_answer_only_scores_and_short_training(gemma3_dir, tmp_path):
     from peft import PeftModel
 
     from paw.models import load_model, load_tokenizer
-    from paw.training import TrainSetup, train_lora
+    from paw.training.run import TrainSetup, train_lora
     from paw.training.examples import choice_sequences, collate_choices
     from paw.training.lora import sequence_logprobs
     from paw.training.params import LoraParams, TrainParams

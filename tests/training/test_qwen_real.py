@@ -12,7 +12,7 @@ def test_a_few_steps_lower_the_loss_on_real_questions(qwen05_dir, benchmarks_dir
 
     from paw.data import get_task
     from paw.models import load_model, load_tokenizer
-    from paw.training import TrainSetup, train_lora
+    from paw.training.run import TrainSetup, train_lora
     from paw.training.examples import choice_sequences, collate_choices
     from paw.training.lora import sequence_logprobs
     from paw.training.params import LoraParams, TrainParams

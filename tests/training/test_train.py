@@ -20,7 +20,7 @@ from tests.training.conftest import synthetic_items, synthetic_pairs
 
 
 def _train(model_dir, out: Path, setup, **kwargs):
-    from paw.training import train_lora
+    from paw.training.run import train_lora
 
     return train_lora(
         model_dir, synthetic_pairs(), synthetic_items(), out / "adapter", out / "report", out / "ckpt", setup, **kwargs
@@ -143,7 +143,7 @@ GOLDEN_FIRST_LOSS = {"llama": 6.678728, "qwen2": 6.118034, "gemma2": 6.928274}
 
 @pytest.mark.parametrize("arch", ["llama", "qwen2", "gemma2"])
 def test_first_logged_loss_is_the_recorded_one(arch, tiny_models, tmp_path, fast_setup):
-    from paw.training import train_lora
+    from paw.training.run import train_lora
 
     setup = fast_setup.replace(max_steps=2, train=dataclasses.replace(fast_setup.train, log_every_n_steps=1))
     report = tmp_path / "report"

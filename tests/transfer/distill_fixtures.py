@@ -47,7 +47,7 @@ def items(rows: list[dict]):
 
 
 def distill_setup(max_steps: int = 6, lr: float = 2.0e-2, **changes):
-    from paw.training import TrainSetup
+    from paw.training.run import TrainSetup
     from paw.training.params import LoraParams, TrainParams
 
     return TrainSetup(

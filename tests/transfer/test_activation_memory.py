@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from paw.errors import PawError
-from paw.transfer import run_transfer
+from paw.transfer.api import run_transfer
 from paw.transfer.methods import activation as method
 
 
@@ -34,7 +34,7 @@ def test_shared_inputs_are_captured_once_and_released_layer_by_layer(tiny_models
     monkeypatch.setattr(method.Activation, "prepare", prepare)
     monkeypatch.setattr(method.Activation, "plan", plan)
     run_transfer(tiny_models["llama"], adapters["llama"], tiny_models["qwen2"], tmp_path / "out",
-                 method="activation", rank=16, options=_options(probe_file))
+                 method="activation", svd_rank=16, options=_options(probe_file))
     inputs = {path.rsplit(".", 1)[-1] for _, path in captured["inputs"]}
     outputs = {path.rsplit(".", 1)[-1] for _, path in captured["outputs"]}
     # q/k/v share one input (held by k_proj, first by name) and gate/up another (gate_proj); down_proj's input
@@ -51,7 +51,7 @@ def test_a_probe_too_large_for_memory_is_refused_before_it_runs(tiny_models, ada
     with pytest.raises(PawError, match=r"the activation probe \(512 positions .* needs about .* GiB more memory, "
                                        r".* available — lower transfer.activation.max_positions \(now 512\)"):
         run_transfer(tiny_models["llama"], adapters["llama"], tiny_models["qwen2"], tmp_path / "out",
-                     method="activation", rank=16, options=_options(probe_file, max_positions=512))
+                     method="activation", svd_rank=16, options=_options(probe_file, max_positions=512))
     assert not (tmp_path / "out").exists()
 
 

@@ -10,7 +10,7 @@ import json
 import pytest
 import torch
 
-from paw.transfer import run_transfer
+from paw.transfer.api import run_transfer
 from tests.transfer.conftest import adapted_logits, make_adapter, rotated_deepened, write_probe
 
 IDS = torch.tensor([[5, 40, 77, 120, 200, 31, 9, 250, 18, 66, 101, 7]])
@@ -41,7 +41,7 @@ def test_synthetic_target_is_the_same_function(tiny_llama, rotated):
 @pytest.mark.parametrize("method", list(CASES))
 def test_alignment_recovers_source_behaviour(method, tiny_llama, rotated, adapters, probe_file, tmp_path):
     options = {**CASES[method], "probe_file": str(probe_file)} if CASES[method] else {}
-    result = run_transfer(tiny_llama, adapters["llama"], rotated, tmp_path / "out", method=method, rank=16,
+    result = run_transfer(tiny_llama, adapters["llama"], rotated, tmp_path / "out", method=method, svd_rank=16,
                           options={method: options} if options else {})
     base = adapted_logits(tiny_llama, None, IDS)
     expected = adapted_logits(tiny_llama, adapters["llama"], IDS)
@@ -61,7 +61,7 @@ def test_activation_with_q_wider_than_residual(tiny_qwen3, probe_file, tmp_path)
     target = rotated_deepened(tiny_qwen3, tmp_path / "qwen3-rotated", q)
     adapter = make_adapter(tiny_qwen3, tmp_path / "adapter", seed=3)
     options = {"layer_map": "cka", "ridge": 1.0e-9, "probe_file": str(probe_file)}
-    run_transfer(tiny_qwen3, adapter, target, tmp_path / "out", method="activation", rank=16,
+    run_transfer(tiny_qwen3, adapter, target, tmp_path / "out", method="activation", svd_rank=16,
                  options={"activation": options})
     base = adapted_logits(tiny_qwen3, None, IDS)
     expected = adapted_logits(tiny_qwen3, adapter, IDS)
@@ -112,7 +112,7 @@ def test_alignment_on_gemma3(method, gemma3_dir, gemma3_pair, tmp_path, request)
     else:
         options = {"layer_map": "cka", "probe_file": str(write_probe(tmp_path / "probe.txt", lines=8)),
                    "ridge": 1.0e-9, "probe_size": 8}
-    run_transfer(gemma3_dir, adapter, target, tmp_path / "out", method=method, rank=64,
+    run_transfer(gemma3_dir, adapter, target, tmp_path / "out", method=method, svd_rank=64,
                  options={method: options} if method != "copy" else {})
     got = adapted_logits(target, tmp_path / "out" / "adapter", ids)
     error = float((got - expected).norm() / (expected - base).norm())

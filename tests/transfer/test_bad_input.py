@@ -11,11 +11,11 @@ import torch
 
 from paw.cli import run_guarded
 from paw.errors import PawError
-from paw.transfer import run_transfer
+from paw.transfer.api import run_transfer
 
 
 def _run(tiny_models, adapters, out, source="llama", target="qwen2", **kwargs):
-    kwargs.setdefault("rank", 16)
+    kwargs.setdefault("svd_rank", 16)
     return run_transfer(tiny_models[source], kwargs.pop("adapter", adapters[source]), kwargs.pop("target_dir", None)
                         or tiny_models[target], out, **kwargs)
 
@@ -26,8 +26,8 @@ def _run(tiny_models, adapters, out, source="llama", target="qwen2", **kwargs):
         ({"method": "lora_magic"}, "transfer.method = 'lora_magic' — expected one of activation, aligned, copy"),
         ({"threshold": 1.5}, r"transfer.threshold = 1.5 — expected a number in \[0, 1\]"),
         ({"threshold": -0.1}, r"transfer.threshold = -0.1 — expected a number in \[0, 1\]"),
-        ({"rank": 65}, "transfer.rank = 65 — expected at most the hidden size 64 of llama"),
-        ({"rank": 0}, "transfer.rank = 0 — expected a positive integer"),
+        ({"svd_rank": 65}, "transfer.svd_rank = 65 — expected at most the hidden size 64 of llama"),
+        ({"svd_rank": 0}, "transfer.svd_rank = 0 — expected a positive integer"),
         ({"options": {"activation": {"ridge": -1}}, "method": "activation"},
          "transfer.activation.ridge = -1 — expected a non-negative number"),
         ({"options": {"aligned": {"layer_map": "names"}}}, "transfer.aligned.layer_map = 'names' — expected one of"),
@@ -81,19 +81,19 @@ def test_adapter_with_no_module_the_target_has(tiny_llama, tiny_qwen2, tmp_path)
     vocab = json.loads((tiny_llama / "config.json").read_text())["vocab_size"]
     write_adapter(tmp_path / "head", {"lm_head": (torch.randn(4, 64), torch.randn(vocab, 4))}, 4, 8, "llama")
     with pytest.raises(PawError, match="the adapter has no module the target has"):
-        run_transfer(tiny_llama, tmp_path / "head", tiny_qwen2, tmp_path / "out", rank=16)
+        run_transfer(tiny_llama, tmp_path / "head", tiny_qwen2, tmp_path / "out", svd_rank=16)
     assert not (tmp_path / "out").exists()
 
 
 def test_stale_decomposition_is_refused(tiny_llama, tiny_qwen2, adapters, tmp_path):
-    from paw.transfer import decompose
+    from paw.transfer.api import decompose
 
-    decompose(tiny_llama, tmp_path / "svd", rank=8)
-    with pytest.raises(PawError, match="computed with transfer.rank = 8, but transfer.rank = 16"):
-        run_transfer(tiny_llama, adapters["llama"], tiny_qwen2, tmp_path / "out", rank=16,
+    decompose(tiny_llama, tmp_path / "svd", svd_rank=8)
+    with pytest.raises(PawError, match="computed with transfer.svd_rank = 8, but transfer.svd_rank = 16"):
+        run_transfer(tiny_llama, adapters["llama"], tiny_qwen2, tmp_path / "out", svd_rank=16,
                      source_svd_dir=tmp_path / "svd")
     with pytest.raises(PawError, match="computed for another base"):
-        run_transfer(tiny_llama, adapters["llama"], tiny_qwen2, tmp_path / "out", rank=8,
+        run_transfer(tiny_llama, adapters["llama"], tiny_qwen2, tmp_path / "out", svd_rank=8,
                      source_svd_dir=tmp_path / "svd", target_svd_dir=tmp_path / "svd")
     assert not (tmp_path / "out").exists()
 
@@ -111,7 +111,7 @@ def test_cli_transfers_and_reports_errors_in_one_line(tiny_llama, tiny_gemma2, a
                                                       capsys):
     common = ["transfer", "--source-model", str(tiny_llama), "--source-adapter", str(adapters["llama"]),
               "--target-model", str(tiny_gemma2)]
-    assert _cli([*common, "--out", str(tmp_path / "ok"), "--method", "activation", "--rank", "8",
+    assert _cli([*common, "--out", str(tmp_path / "ok"), "--method", "activation", "--svd-rank", "8",
                  "--probe-file", str(probe_file), "--threshold", "0"]) == 0
     assert (tmp_path / "ok" / "adapter" / "adapter_model.safetensors").is_file()
     assert (tmp_path / "ok" / "diagnostics.json").is_file()
@@ -125,7 +125,7 @@ def test_cli_transfers_and_reports_errors_in_one_line(tiny_llama, tiny_gemma2, a
 
 def test_cli_saves_a_carry_and_reselects_from_it(tiny_llama, tiny_gemma2, adapters, tmp_path, capsys):
     common = ["transfer", "--source-model", str(tiny_llama), "--source-adapter", str(adapters["llama"]),
-              "--target-model", str(tiny_gemma2), "--method", "cross_lora", "--rank", "8"]
+              "--target-model", str(tiny_gemma2), "--method", "cross_lora", "--svd-rank", "8"]
     assert _cli([*common, "--out", str(tmp_path / "first"), "--carried", str(tmp_path / "carried")]) == 0
     assert (tmp_path / "carried" / "carried.json").is_file()
     assert _cli(["transfer", "--from-carried", str(tmp_path / "carried"), "--out", str(tmp_path / "again"),
@@ -134,8 +134,8 @@ def test_cli_saves_a_carry_and_reselects_from_it(tiny_llama, tiny_gemma2, adapte
     capsys.readouterr()
     # The carry fixed models, method and rank: naming them again is refused; so is a whole transfer without models.
     assert _cli(["transfer", "--from-carried", str(tmp_path / "carried"), "--out", str(tmp_path / "bad"),
-                 "--rank", "16", "--method", "aligned"]) == 2
-    assert "--from-carried: --method, --rank cannot be combined with it" in capsys.readouterr().err
+                 "--svd-rank", "16", "--method", "aligned"]) == 2
+    assert "--from-carried: --method, --svd-rank cannot be combined with it" in capsys.readouterr().err
     assert _cli(["transfer", "--source-model", str(tiny_llama), "--out", str(tmp_path / "bad")]) == 2
     assert "--source-adapter, --target-model required" in capsys.readouterr().err
     assert not (tmp_path / "bad").exists()

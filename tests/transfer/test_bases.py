@@ -13,7 +13,7 @@ import torch
 
 from paw.errors import PawError
 from paw.models import load_model
-from paw.transfer import run_transfer
+from paw.transfer.api import run_transfer
 from paw.transfer.bases import Base
 
 
@@ -88,7 +88,7 @@ def test_activation_holds_one_base_at_a_time_and_spills_its_probe_to_disk(tiny_m
     monkeypatch.setattr(paw.models, "load_model", load)
     monkeypatch.setattr(method.Activation, "prepare", prepare)
     run_transfer(tiny_models["llama"], adapters["llama"], tiny_models["qwen2"], tmp_path / "out",
-                 method="activation", rank=16, options={"activation": {"probe_file": str(probe_file)}})
+                 method="activation", svd_rank=16, options={"activation": {"probe_file": str(probe_file)}})
     assert most_alive[0] == 1  # the source was freed before the target was loaded
     assert spilled["loads"] == (1, 1)
     assert spilled["files"] > 0  # the activations wait on disk for their fits

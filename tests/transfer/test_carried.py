@@ -10,7 +10,7 @@ import torch
 from safetensors.torch import load_file
 
 from paw.errors import PawError
-from paw.transfer import run_transfer, transfer_from_carried
+from paw.transfer.api import run_transfer, transfer_from_carried
 from paw.transfer.carried import FACTORS, META
 
 THRESHOLDS = (0.0, 0.22, 0.26)
@@ -28,7 +28,7 @@ def _without_cost(diagnostics: dict) -> dict:
 @pytest.fixture(scope="module")
 def carried(tiny_llama, llama_sibling, adapters, tmp_path_factory):
     root = tmp_path_factory.mktemp("carried")
-    run_transfer(tiny_llama, adapters["llama"], llama_sibling, root / "first", method="aligned", rank=16,
+    run_transfer(tiny_llama, adapters["llama"], llama_sibling, root / "first", method="aligned", svd_rank=16,
                  threshold=0.0, carried_dir=root / "carried")
     return root / "carried"
 
@@ -37,7 +37,7 @@ def carried(tiny_llama, llama_sibling, adapters, tmp_path_factory):
 def test_selection_from_a_saved_carry_equals_a_whole_transfer(threshold, carried, tiny_llama, llama_sibling,
                                                               adapters, tmp_path, monkeypatch):
     whole = run_transfer(tiny_llama, adapters["llama"], llama_sibling, tmp_path / "whole", method="aligned",
-                         rank=16, threshold=threshold)
+                         svd_rank=16, threshold=threshold)
     import paw.models
 
     monkeypatch.setattr(paw.models, "load_model", lambda *a, **k: pytest.fail("a base model was loaded"))

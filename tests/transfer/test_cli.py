@@ -24,7 +24,7 @@ def paw_transfer(*argv) -> int:
 @pytest.fixture
 def common(tiny_llama, tiny_gemma2, adapters):
     return ["--source-model", tiny_llama, "--source-adapter", adapters["llama"], "--target-model", tiny_gemma2,
-            "--rank", 8]
+            "--svd-rank", 8]
 
 
 @pytest.mark.parametrize("extra,message", [
@@ -68,3 +68,13 @@ def test_probe_flags_reach_the_activation_options(common, tmp_path, capsys):
     assert {k: diagnostics["options"][k] for k in ("probe_size", "max_positions", "ridge")} == {
         "probe_size": 16, "max_positions": 96, "ridge": 0.01}
     assert diagnostics["method_diagnostics"]["paired_positions"] <= 96
+
+
+def test_the_old_rank_flag_still_works_with_a_deprecation_line(tiny_llama, adapters, tmp_path, capsys):
+    common = ["--source-model", tiny_llama, "--source-adapter", adapters["llama"], "--target-model", tiny_llama,
+              "--method", "copy"]
+    assert paw_transfer(*common, "--rank", 8, "--out", tmp_path / "old") == 0
+    assert "--rank is deprecated — use --svd-rank" in capsys.readouterr().err
+    assert paw_transfer(*common, "--rank", 8, "--svd-rank", 8, "--out", tmp_path / "both") == 2
+    assert "--rank and --svd-rank are both given" in capsys.readouterr().err
+    assert not (tmp_path / "both").exists()

@@ -6,7 +6,7 @@ import pytest
 import torch
 
 from paw.config import load_params
-from paw.transfer import carry_from_params, decompose_from_params, transfer_from_carried_params
+from paw.transfer.api import carry_from_params, decompose_from_params, transfer_from_carried_params
 from paw.transfer.decompose import read_decomposition, truncated_svd
 
 
@@ -24,7 +24,7 @@ def test_truncated_svd_matches_exact_on_large_matrix():
 
 
 def test_pipeline_api_reuses_decompositions(tiny_llama, tiny_qwen2, adapters, probe_file, tmp_path, monkeypatch):
-    overrides = {"transfer.rank": 16, "transfer.method": "activation",
+    overrides = {"transfer.svd_rank": 16, "transfer.method": "activation",
                  "transfer.activation": {"probe_file": str(probe_file), "probe_size": 10}}
     params = load_params(overrides=overrides)
     decompose_from_params(params, tiny_llama, tmp_path / "svd" / "source")
@@ -54,13 +54,13 @@ def test_pipeline_api_reuses_decompositions(tiny_llama, tiny_qwen2, adapters, pr
 def test_cached_and_fresh_decompositions_give_the_same_adapter(tiny_llama, tiny_gemma2, adapters, tmp_path):
     from safetensors.torch import load_file
 
-    from paw.transfer import decompose, run_transfer
+    from paw.transfer.api import decompose, run_transfer
 
-    decompose(tiny_llama, tmp_path / "s", rank=16)
-    decompose(tiny_gemma2, tmp_path / "t", rank=16)
-    run_transfer(tiny_llama, adapters["llama"], tiny_gemma2, tmp_path / "cached", method="cross_lora", rank=16,
+    decompose(tiny_llama, tmp_path / "s", svd_rank=16)
+    decompose(tiny_gemma2, tmp_path / "t", svd_rank=16)
+    run_transfer(tiny_llama, adapters["llama"], tiny_gemma2, tmp_path / "cached", method="cross_lora", svd_rank=16,
                  source_svd_dir=tmp_path / "s", target_svd_dir=tmp_path / "t")
-    run_transfer(tiny_llama, adapters["llama"], tiny_gemma2, tmp_path / "fresh", method="cross_lora", rank=16)
+    run_transfer(tiny_llama, adapters["llama"], tiny_gemma2, tmp_path / "fresh", method="cross_lora", svd_rank=16)
     cached = load_file(str(tmp_path / "cached" / "adapter" / "adapter_model.safetensors"))
     fresh = load_file(str(tmp_path / "fresh" / "adapter" / "adapter_model.safetensors"))
     assert cached.keys() == fresh.keys()

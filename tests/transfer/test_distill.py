@@ -30,7 +30,7 @@ def _params(data_dir, **overrides):
 
 
 def _carry(params, tiny_llama, teacher_adapter, target, out):
-    from paw.transfer import carry_from_params
+    from paw.transfer.api import carry_from_params
 
     return carry_from_params(params, tiny_llama, teacher_adapter, target, out / "carried")
 
@@ -169,7 +169,7 @@ def test_probe_files_without_usable_rows_are_refused(tmp_path):
 def test_questions_without_two_choices_and_plain_transfer_are_refused(tiny_llama, tiny_qwen2, teacher_adapter,
                                                                        tmp_path):
     from paw.data import Item
-    from paw.transfer import run_transfer
+    from paw.transfer.api import run_transfer
     from paw.transfer.distillation import distill_transfer
 
     one_choice = [Item("q", ["Question: what?\nAnswer:"], [" red"], 0, ["red"])]
@@ -179,7 +179,7 @@ def test_questions_without_two_choices_and_plain_transfer_are_refused(tiny_llama
         distill_transfer(tiny_llama, teacher_adapter, tiny_qwen2, items(arc_rows(2)), [], distill_setup(),
                          tmp_path / "c", temperature=0)
     with pytest.raises(PawError, match="paw transfer` reads no task"):
-        run_transfer(tiny_llama, teacher_adapter, tiny_qwen2, tmp_path / "out", method="distill", rank=16)
+        run_transfer(tiny_llama, teacher_adapter, tiny_qwen2, tmp_path / "out", method="distill", svd_rank=16)
     assert not any(tmp_path.iterdir())  # nothing written
 
 
@@ -194,11 +194,11 @@ def test_init_starts_the_student_from_another_methods_carried_adapter(tiny_llama
     write_rows(data / "validation.jsonl", arc_rows(2, seed=9))
     runs = {}
     for init in ("none", "aligned"):
-        params = _params(data, **{"transfer.distill.init": init, "transfer.rank": 16, "transfer.distill.lr": 1e-9,
+        params = _params(data, **{"transfer.distill.init": init, "transfer.svd_rank": 16, "transfer.distill.lr": 1e-9,
                                   "transfer.distill.max_steps": 1})
         _carry(params, tiny_llama, teacher_adapter, tiny_qwen2, tmp_path / init)
         runs[init] = read_carried(tmp_path / init / "carried")
-    aligned = carry_transfer(tiny_llama, teacher_adapter, tiny_qwen2, method="aligned", rank=16)
+    aligned = carry_transfer(tiny_llama, teacher_adapter, tiny_qwen2, method="aligned", svd_rank=16)
     assert runs["aligned"].summary["method_diagnostics"]["init_modules"] == len(aligned.weights) > 0
     assert runs["none"].summary["method_diagnostics"]["init_modules"] == 0
     path = next(iter(aligned.weights))

@@ -9,7 +9,7 @@ import torch
 
 from paw.errors import PawError
 from paw.models import attach_adapter, load_model, read_adapter
-from paw.transfer import known_methods, run_transfer
+from paw.transfer.api import known_methods, run_transfer
 from tests.transfer.conftest import adapted_logits, make_adapter
 
 PAIRS = [("llama", "qwen2"), ("qwen2", "gemma2"), ("gemma2", "llama"), ("llama", "llama")]
@@ -25,7 +25,7 @@ def _options(method, probe_file):
 def test_method_output_loads_on_target(method, source, target, tiny_models, adapters, probe_file, tmp_path):
     out = tmp_path / "out"
     run = lambda: run_transfer(  # noqa: E731
-        tiny_models[source], adapters[source], tiny_models[target], out, method=method, rank=16,
+        tiny_models[source], adapters[source], tiny_models[target], out, method=method, svd_rank=16,
         options=_options(method, probe_file),
     )
     if method in SAME_SHAPES_ONLY and source != target:
@@ -59,7 +59,7 @@ def test_registry_lists_every_method():
 
 def test_copy_reproduces_source_outputs(tiny_llama, adapters, tmp_path):
     """Tolerance: logits equal to 1e-5 relative (float32 round-off only)."""
-    run_transfer(tiny_llama, adapters["llama"], tiny_llama, tmp_path / "out", method="copy", rank=16)
+    run_transfer(tiny_llama, adapters["llama"], tiny_llama, tmp_path / "out", method="copy", svd_rank=16)
     ids = torch.tensor([[5, 40, 77, 120, 200, 31]])
     expected = adapted_logits(tiny_llama, adapters["llama"], ids)
     got = adapted_logits(tiny_llama, tmp_path / "out" / "adapter", ids)
@@ -71,7 +71,7 @@ def test_projection_reproduces_source_outputs_at_full_rank(tiny_llama, tmp_path)
     are the whole space for the square attention modules, so the source behaviour returns (1e-4 relative). For
     gate/up (128×64) the part of ΔW outside the weight's column space is dropped by design, so they are left out."""
     adapter = make_adapter(tiny_llama, tmp_path / "attn", kinds=("q_proj", "k_proj", "v_proj", "o_proj"), seed=3)
-    run_transfer(tiny_llama, adapter, tiny_llama, tmp_path / "out", method="projection", rank=64)
+    run_transfer(tiny_llama, adapter, tiny_llama, tmp_path / "out", method="projection", svd_rank=64)
     ids = torch.tensor([[5, 40, 77, 120, 200, 31]])
     base = adapted_logits(tiny_llama, None, ids)
     expected = adapted_logits(tiny_llama, adapter, ids)
@@ -82,7 +82,7 @@ def test_projection_reproduces_source_outputs_at_full_rank(tiny_llama, tmp_path)
 
 def test_cross_lora_reports_no_similarity_across_shapes(tiny_llama, tiny_qwen2, adapters, tmp_path):
     result = run_transfer(tiny_llama, adapters["llama"], tiny_qwen2, tmp_path / "out", method="cross_lora",
-                          rank=16, threshold=0.99)
+                          svd_rank=16, threshold=0.99)
     kept = [r for r in result["modules"] if r["kept"]]
     assert kept and all(r["similarity"] is None for r in kept)  # no common space: threshold not applied
 
@@ -91,7 +91,7 @@ def test_control_matches_norms_not_directions(tiny_llama, tiny_qwen2, adapters, 
     from safetensors.torch import load_file
 
     for name in ("a", "b"):
-        run_transfer(tiny_llama, adapters["llama"], tiny_qwen2, tmp_path / name, method="aligned", rank=16, seed=7)
+        run_transfer(tiny_llama, adapters["llama"], tiny_qwen2, tmp_path / name, method="aligned", svd_rank=16, seed=7)
     adapter = load_file(str(tmp_path / "a" / "adapter" / "adapter_model.safetensors"))
     control = load_file(str(tmp_path / "a" / "control" / "adapter_model.safetensors"))
     again = load_file(str(tmp_path / "b" / "control" / "adapter_model.safetensors"))
@@ -109,15 +109,15 @@ def test_control_matches_norms_not_directions(tiny_llama, tiny_qwen2, adapters, 
 def test_raising_threshold_never_raises_coverage(method, tiny_llama, llama_sibling, adapters, tmp_path):
     """A same-shaped, independently initialised target: similarities scatter around chance, so the thresholds
     below cut through them. The decompositions are computed once and reused by every threshold."""
-    from paw.transfer import decompose
+    from paw.transfer.api import decompose
 
-    decompose(tiny_llama, tmp_path / "svd_s", rank=16)
-    decompose(llama_sibling, tmp_path / "svd_t", rank=16)
+    decompose(tiny_llama, tmp_path / "svd_s", svd_rank=16)
+    decompose(llama_sibling, tmp_path / "svd_t", svd_rank=16)
     coverages = []
     for threshold in (0.0, 0.2, 0.22, 0.24, 0.3, 1.0):
         try:
             result = run_transfer(tiny_llama, adapters["llama"], llama_sibling, tmp_path / f"t{threshold}",
-                                  method=method, rank=16, threshold=threshold, source_svd_dir=tmp_path / "svd_s",
+                                  method=method, svd_rank=16, threshold=threshold, source_svd_dir=tmp_path / "svd_s",
                                   target_svd_dir=tmp_path / "svd_t")
             coverages.append(result["totals"]["coverage"])
         except PawError as exc:  # nothing left above the threshold: coverage 0

@@ -9,7 +9,7 @@ import json
 import pytest
 import torch
 
-from paw.transfer import run_transfer
+from paw.transfer.api import run_transfer
 from tests.transfer.conftest import make_adapter
 
 
@@ -41,7 +41,7 @@ def test_gemma3_to_qwen_adapter_loads_with_peft_and_changes_outputs(method, gemm
     from paw.models import load_model, load_tokenizer
 
     options = {"activation": {"probe_file": str(arc_probe), "probe_size": 120, "max_positions": 1024}}
-    diagnostics = run_transfer(gemma3_dir, gemma_adapter, qwen05_dir, tmp_path / "out", method=method, rank=16,
+    diagnostics = run_transfer(gemma3_dir, gemma_adapter, qwen05_dir, tmp_path / "out", method=method, svd_rank=16,
                                options=options if method == "activation" else {})
     assert diagnostics["totals"]["modules_kept"] > 0
     ids = load_tokenizer(qwen05_dir)("Question: Which gas do plants absorb?\nAnswer:", return_tensors="pt")

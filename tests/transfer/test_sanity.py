@@ -28,7 +28,7 @@ def test_bands_flag_far_smaller_or_larger_updates_and_weight_rewrites():
 def test_cross_lora_says_the_threshold_does_not_apply(tiny_llama, tiny_gemma2, tmp_path, capsys):
     adapter = make_adapter(tiny_llama, tmp_path / "small", strength=0.01, seed=3)
     assert paw_transfer("--source-model", tiny_llama, "--source-adapter", adapter, "--target-model", tiny_gemma2,
-                        "--method", "cross_lora", "--rank", 8, "--out", tmp_path / "o") == 0
+                        "--method", "cross_lora", "--svd-rank", 8, "--out", tmp_path / "o") == 0
     out = capsys.readouterr().out
     assert "None" not in out
     assert "similarity not scored by cross_lora, so the threshold does not apply" in out
@@ -40,7 +40,7 @@ def test_cross_lora_says_the_threshold_does_not_apply(tiny_llama, tiny_gemma2, t
 def test_large_updates_are_warned_about_and_flagged(tiny_llama, llama_sibling, tmp_path, capsys):
     big = make_adapter(tiny_llama, tmp_path / "big", strength=1.0, seed=4)  # ‖ΔW‖ = ‖W‖: rewrites every weight
     small = make_adapter(tiny_llama, tmp_path / "small", strength=0.01, seed=4)
-    common = ["--source-model", tiny_llama, "--target-model", llama_sibling, "--method", "copy", "--rank", 8]
+    common = ["--source-model", tiny_llama, "--target-model", llama_sibling, "--method", "copy", "--svd-rank", 8]
     assert paw_transfer(*common, "--source-adapter", big, "--out", tmp_path / "big_out") == 0
     err = capsys.readouterr().err
     assert "warning:" in err and "update size ‖ΔW‖/‖W‖" in err and "norm_rescale" in err and err.count("\n") == 1

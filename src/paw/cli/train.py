@@ -100,7 +100,7 @@ def params_line(flag: str | None, env: str) -> str:
 
 def _train(args: argparse.Namespace) -> int:
     from paw.models import resolve_model_dir
-    from paw.training import train_from_params
+    from paw.training.from_params import train_from_params
 
     params, origins = params_for_cli(args)
     if os.environ.get("LOCAL_RANK", "0") == "0":

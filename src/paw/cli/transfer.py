@@ -1,7 +1,7 @@
 """`paw transfer`: carry a LoRA adapter from a source base to a target base.
 
     paw transfer --source-model DIR --source-adapter DIR --target-model DIR --out DIR
-                 [--method NAME] [--threshold X] [--rank K] [--dtype D] [--no-control] [--carried DIR]
+                 [--method NAME] [--threshold X] [--svd-rank K] [--dtype D] [--no-control] [--carried DIR]
                  [--probe-file FILE] [--probe-size N] [--max-positions N] [--ridge X]
     paw transfer --from-carried DIR --out DIR [--threshold X] [--no-control]
 
@@ -33,11 +33,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--source-adapter", help="PEFT LoRA adapter directory of the source")
     parser.add_argument("--target-model", help="base model directory to transfer to")
     parser.add_argument("--out", required=True, help="output directory (adapter/, control/, diagnostics.*)")
-    # method, rank and seed default to None so that --from-carried can tell whether they were given.
+    # method, svd rank and seed default to None so that --from-carried can tell whether they were given.
     parser.add_argument("--method", help=f"transfer method (default {DEFAULTS.method})")
     parser.add_argument("--threshold", type=float, default=DEFAULTS.threshold,
                         help="skip modules whose similarity (0..1) is below this")
-    parser.add_argument("--rank", type=int, help=f"k of the truncated SVDs of the bases (default {DEFAULTS.rank})")
+    parser.add_argument("--svd-rank", type=int,
+                        help=f"k of the truncated SVDs of the bases, not the LoRA rank (default {DEFAULTS.svd_rank})")
+    parser.add_argument("--rank", dest="old_rank", type=int, help=argparse.SUPPRESS)  # --svd-rank's old name
     parser.add_argument("--dtype", choices=("float32", "bfloat16", "float16"),
                         help="dtype the bases are loaded in (default float32; bfloat16 halves memory)")
     parser.add_argument("--probe-file", help="probe text for methods that read activations: one text per line, "
@@ -56,7 +58,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 MODEL_ARGS = ("source_model", "source_adapter", "target_model")
 # Flags that set an option of the chosen method: argparse dest == the option's name under transfer.<method>.
 OPTION_FLAGS = ("probe_size", "max_positions", "ridge")
-CARRY_ONLY = ("method", "rank", "dtype", "probe_file", *OPTION_FLAGS, "seed", "carried")
+CARRY_ONLY = ("method", "svd_rank", "dtype", "probe_file", *OPTION_FLAGS, "seed", "carried")
 
 
 def _flag(name: str) -> str:
@@ -71,7 +73,7 @@ def _check_mode(args: argparse.Namespace) -> None:
         extra = [_flag(n) for n in MODEL_ARGS + CARRY_ONLY if getattr(args, n) is not None]
         if extra:
             raise PawError(f"--from-carried: {', '.join(extra)} cannot be combined with it — the carry already "
-                           "fixed the models, method, rank and seed; only --threshold and --no-control apply")
+                           "fixed the models, method, svd rank and seed; only --threshold and --no-control apply")
         return
     missing = [_flag(n) for n in MODEL_ARGS if not getattr(args, n)]
     if missing:
@@ -81,7 +83,7 @@ def _check_mode(args: argparse.Namespace) -> None:
 
 def flag_keys(method: str) -> dict[str, str | tuple[str, ...]]:
     """The keys (params, or the library's argument names) each flag's value fills: errors about them name the flag."""
-    return {"method": "transfer.method", "threshold": "transfer.threshold", "rank": "transfer.rank",
+    return {"method": "transfer.method", "threshold": "transfer.threshold", "svd_rank": "transfer.svd_rank",
             "dtype": "models.dtype", "probe_file": (f"transfer.{method}.probe_file", "probe_file")} | {
         dest: f"transfer.{method}.{dest}" for dest in OPTION_FLAGS}
 
@@ -117,10 +119,27 @@ def probe_loader(args: argparse.Namespace, method_name: str):
     return lambda: read_probe_file(args.probe_file, key=f"transfer.{method_name}.probe_file")
 
 
+def renamed_flags(args: argparse.Namespace) -> None:
+    """`--rank` (the old name of --svd-rank) still works for now, with a deprecation line."""
+    import sys
+
+    from paw.errors import PawError
+
+    if args.old_rank is None:
+        return
+    if args.svd_rank is not None:
+        raise PawError("--rank and --svd-rank are both given — --rank is the old name of --svd-rank: keep only "
+                       "--svd-rank")
+    print("paw: warning: --rank is deprecated — use --svd-rank (the k of the bases' SVDs, not the LoRA rank)",
+          file=sys.stderr)
+    args.svd_rank, args.old_rank = args.old_rank, None
+
+
 def _transfer(args: argparse.Namespace) -> int:
     from paw.config.origins import given_flags
-    from paw.transfer import run_transfer, transfer_from_carried
+    from paw.transfer.api import run_transfer, transfer_from_carried
 
+    renamed_flags(args)
     _check_mode(args)
     if args.from_carried:
         with given_flags(vars(args), flag_keys("")).named_in_errors():
@@ -132,7 +151,7 @@ def _transfer(args: argparse.Namespace) -> int:
         # The probe file travels as a loader, not as the probe_file option, so that its .jsonl form is read too.
         result = run_transfer(
             args.source_model, args.source_adapter, args.target_model, args.out, method=method_name,
-            threshold=args.threshold, rank=DEFAULTS.rank if args.rank is None else args.rank,
+            threshold=args.threshold, svd_rank=DEFAULTS.svd_rank if args.svd_rank is None else args.svd_rank,
             control=not args.no_control, options=method_options(args, method_name),
             dtype=args.dtype or "float32", seed=0 if args.seed is None else args.seed,
             probe_loader=probe_loader(args, method_name), carried_dir=args.carried,

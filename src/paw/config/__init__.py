@@ -1,30 +1,20 @@
 """Typed params: `load_params()` reads params.yaml into frozen dataclasses and resolves the selected environment.
 
-Names resolve on first use: each section's dataclass lives beside its reader (`paw/<sub>/params.py`) and imports
-`paw.config.fields`, so importing this package must not import the schema eagerly (that would be circular).
+Each section's dataclass lives beside the engine that reads it (`paw/<engine>/params.py`) and is declared with
+`paw.fields`, a leaf module: the engines never import this package, so it can import them all.
 """
 
 from __future__ import annotations
 
-from paw.lazy import lazy_exports
+from paw.config.load import load_params, parse_params
+from paw.config.schema import EnvProfile, Params
+from paw.data.params import DataParams
+from paw.evaluation.params import EvalParams
+from paw.models.params import ModelsParams
+from paw.reporting.params import ReportParams
+from paw.toy.params import ToyParams
+from paw.training.params import LoraParams, TrackingParams, TrainParams
+from paw.transfer.params import TransferParams
 
-_EXPORTS = {
-    "load_params": "paw.config.load",
-    "parse_params": "paw.config.load",
-    "Params": "paw.config.schema",
-    "EnvProfile": "paw.config.schema",
-    "DataParams": "paw.data.params",
-    "ModelsParams": "paw.models.params",
-    "TrainParams": "paw.training.params",
-    "LoraParams": "paw.training.params",
-    "TrackingParams": "paw.training.params",
-    "EvalParams": "paw.evaluation.params",
-    "TransferParams": "paw.transfer.params",
-    "ReportParams": "paw.reporting.params",
-    "ToyParams": "paw.toy.params",
-}
-
-__all__ = sorted(_EXPORTS)
-
-
-__getattr__ = lazy_exports(__name__, _EXPORTS)
+__all__ = ["DataParams", "EnvProfile", "EvalParams", "LoraParams", "ModelsParams", "Params", "ReportParams",
+           "ToyParams", "TrackingParams", "TrainParams", "TransferParams", "load_params", "parse_params"]

@@ -27,7 +27,7 @@ class FlagOrigins:
         # Longest keys first, so that `eval.sample_ratio` is not half-matched by `sample_ratio`.
         for key in sorted(self.flags, key=len, reverse=True):
             flag, value = self.flags[key]
-            # Only `KEY = <the value the flag gave>`: `computed with transfer.rank = 8` (a recorded value) stays.
+            # Only `KEY = <the value the flag gave>`: `computed with transfer.svd_rank = 8` (a recorded value) stays.
             shown = "|".join(re.escape(v) for v in sorted({str(value), repr(value)}, key=len, reverse=True))
             # `[source: ]KEY = VALUE` → `FLAG VALUE`: the source (params.yaml, defaults) did not give the value.
             pattern = rf"(?:[^\s:]+: )?(?<![\w.]){re.escape(key)} = ({shown})(?![\w.])"

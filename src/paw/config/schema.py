@@ -8,7 +8,7 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass
 
-from paw.config.fields import in_open_closed, non_negative, one_of, param, positive
+from paw.fields import in_open_closed, non_negative, one_of, param, positive
 from paw.data.params import DataParams
 from paw.evaluation.params import EvalParams
 from paw.models.params import ModelsParams

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from paw.config.fields import param, positive
+from paw.fields import param, positive
 
 
 @dataclass(frozen=True)

@@ -1,13 +1,3 @@
-"""Evaluation engine: lm-eval 0.4.13-identical multiple-choice scores, faster (shared contexts, head only where
-scored, token-budget batches), with outputs the report can pair item by item.
-
-    from paw.evaluation import evaluate, evaluate_from_params
-    metrics = evaluate(model_dir, adapter_dir, "arc-challenge", out_dir, prompt_style="cloze", sample_ratio=1.0)
-    metrics = evaluate_from_params(params, model_dir, adapter_dir, out_dir)
-
-See engine.py for the output files and paw.scoring for the exact lm-eval rules followed.
+"""The evaluation engine; its public entry points are in `paw.evaluation.api`. This package module imports nothing,
+so that reading params (which imports `paw.evaluation.params`) stays cheap and pulls in no engine code.
 """
-
-from paw.evaluation.engine import EvalSet, evaluate, evaluate_from_params, load_eval_set, score_eval_set
-
-__all__ = ["EvalSet", "evaluate", "evaluate_from_params", "load_eval_set", "score_eval_set"]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from paw.config.fields import one_of, param
+from paw.fields import one_of, param
 
 @dataclass(frozen=True)
 class EvalParams:

@@ -10,6 +10,7 @@ from pathlib import Path
 
 from paw.config import Params
 from paw.models import resolve_model_dir
+from paw.reporting.inputs import eval_dir  # noqa: F401  (the reader owns where evaluations are read from)
 
 ROLES = ("source", "target")
 TOY_DATA = Path("data/toy")
@@ -36,10 +37,6 @@ CARRIED_DIR = Path("models/carried")  # the carry stage's threshold-independent 
 TRANSFER_DIR = Path("models/transfer")
 TRANSFER_REPORT_DIR = REPORTS / "transfer"
 CARRY_COST = TRANSFER_REPORT_DIR / "carry.json"
-
-
-def eval_dir(name: str, reports: str | Path = REPORTS) -> Path:
-    return Path(reports) / "eval" / name
 
 
 @dataclass(frozen=True)

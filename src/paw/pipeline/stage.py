@@ -19,7 +19,7 @@ def stage_choice(doc: str, name: str, choices: Iterable[str], argv: Sequence[str
 
 
 def run_stage(main: Callable[[], object]) -> None:
-    from paw.cli import run_guarded
+    from paw.errors import run_guarded
 
     os.environ.setdefault("DVC_STUDIO_OFFLINE", "1")
     sys.exit(run_guarded(main, debug=bool(os.environ.get("PAW_DEBUG"))))

@@ -16,7 +16,6 @@ import numpy as np
 
 from paw.errors import PawError
 from paw.io import read_json
-from paw.pipeline.layout import eval_dir
 
 # Evaluations in report order, with the label a reader sees.
 EVAL_LABELS = {
@@ -28,6 +27,11 @@ EVAL_LABELS = {
     "target_lora": "target LoRA",
 }
 EVAL_NAMES = tuple(EVAL_LABELS)
+
+
+def eval_dir(name: str, reports: str | Path = "reports") -> Path:
+    """Where evaluation `name` writes its metrics and predictions, and where the report reads them."""
+    return Path(reports) / "eval" / name
 PREDICTION_KEYS = ("id", "gold", "pred")
 TRAIN_ROLES = ("source", "target")
 

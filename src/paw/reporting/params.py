@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from paw.config.fields import in_open_closed, one_of, param, positive
+from paw.fields import in_open_closed, one_of, param, positive
 
 
 @dataclass(frozen=True)

@@ -1,10 +1,7 @@
 """The embedded toy world the `quick` environment runs on: a synthetic corpus of facts about invented entities,
 its tokenizer, four toy bases (source, sibling, grown, independent) and ARC-schema questions about the facts.
 
-`build_world(toy, models_dir, data_dir)` builds everything; `build_corpus` / `build_base` / `measure_base` are the
-steps, for pipelines that run them as separate stages. torch and transformers load only inside the builders.
+`paw.toy.build.build_world(toy, models_dir, data_dir)` builds everything; `build_corpus` / `build_base` /
+`measure_base` there are the steps. This package module imports nothing, so reading params (which imports
+`paw.toy.params`) pulls in no builder.
 """
-
-from paw.toy.build import BASES, build_base, build_corpus, build_world, measure_base, model_name
-
-__all__ = ["BASES", "build_base", "build_corpus", "build_world", "measure_base", "model_name"]

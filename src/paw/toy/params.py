@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from paw.config.fields import in_open_closed, non_negative, param, positive
+from paw.fields import in_open_closed, non_negative, param, positive
 
 POSITIVE_INT = "a positive integer"
 

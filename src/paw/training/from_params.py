@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from paw.errors import PawError
+from paw.training.params import check_prompt_styles
 
 
 @dataclass(frozen=True)
@@ -22,15 +23,6 @@ class TrainingData:
     pairs: list[tuple[str, str]]  # (context, gold continuation) per training example
     val_items: list[Any]  # paw.data Items scored for validation accuracy
     sources: list[str]  # "<task>:<split> (<n> rows)" per training source, for metrics and logs
-
-
-def check_prompt_styles(params) -> None:
-    if params.train.prompt_style != params.eval.prompt_style:
-        raise PawError(
-            f"params.yaml: train.prompt_style = {params.train.prompt_style!r} but eval.prompt_style = "
-            f"{params.eval.prompt_style!r} — expected the same style: a LoRA trained on one prompt format and "
-            "scored on another measures the format change, not the transfer"
-        )
 
 
 def setup_from_params(params):

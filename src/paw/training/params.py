@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from paw.config.fields import in_closed, in_open_closed, non_negative, one_of, param, positive
+from paw.errors import PawError
+from paw.fields import in_closed, in_open_closed, non_negative, one_of, param, positive
 
 LORA_MODULES = ("q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj")
 
@@ -42,3 +43,13 @@ class SwanlabParams:
 @dataclass(frozen=True)
 class TrackingParams:
     swanlab: SwanlabParams = param(default_factory=SwanlabParams)
+
+
+def check_prompt_styles(params) -> None:
+    """Training and scoring must use one prompt style (the env block may override both, see EnvProfile)."""
+    if params.train.prompt_style != params.eval.prompt_style:
+        raise PawError(
+            f"params.yaml: train.prompt_style = {params.train.prompt_style!r} but eval.prompt_style = "
+            f"{params.eval.prompt_style!r} — expected the same style: a LoRA trained on one prompt format and "
+            "scored on another measures the format change, not the transfer"
+        )

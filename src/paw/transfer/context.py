@@ -34,7 +34,7 @@ class TransferContext:
     adapter: dict[str, tuple["torch.Tensor", "torch.Tensor"]]  # source module path -> (A [r×in], B [out×r])
     r: int
     alpha: float
-    rank: int
+    svd_rank: int  # k of the truncated SVDs (the LoRA rank is `r`)
     seed: int
     svd_source: dict[str, Factors]
     svd_target: dict[str, Factors]
@@ -65,7 +65,7 @@ class TransferContext:
                 raise PawError(f"the {side} decomposition has no module {path} — rerun the decompose step")
             from paw.transfer.decompose import truncated_svd, svd_seed
 
-            table[path] = truncated_svd(self.weight(side, path), self.rank, svd_seed(self.seed, path))
+            table[path] = truncated_svd(self.weight(side, path), self.svd_rank, svd_seed(self.seed, path))
         return table[path]
 
     def tokenizer(self, side: str):

@@ -1,6 +1,6 @@
 """Truncated SVDs of a base model's linear modules, computed once per base and cached on disk.
 
-The decomposition depends only on the base weights, `transfer.rank` and `models.dtype`, so changing the transfer
+The decomposition depends only on the base weights, `transfer.svd_rank` and `models.dtype`, so changing the transfer
 method or threshold reuses it. Small matrices get an exact SVD; large ones a randomized one (Halko et al.,
 `torch.svd_lowrank`, seeded). Cache layout: `svd.safetensors` ({path}.U [out×k], .S [k], .V [in×k]) + `meta.json`.
 """
@@ -93,7 +93,7 @@ def read_decomposition(svd_dir: Path, model_dir: Path, rank: int) -> dict[str, F
     meta = json.loads(meta_path.read_text())
     if meta.get("rank") != rank:
         raise PawError(
-            f"{svd_dir}: computed with transfer.rank = {meta.get('rank')}, but transfer.rank = {rank} — "
+            f"{svd_dir}: computed with transfer.svd_rank = {meta.get('rank')}, but transfer.svd_rank = {rank} — "
             "rerun the decompose step"
         )
     if meta.get("fingerprint") != base_identity(model_dir):
@@ -107,7 +107,7 @@ def read_decomposition(svd_dir: Path, model_dir: Path, rank: int) -> dict[str, F
     }
 
 
-def decompose(model_dir: str | Path, out_dir: str | Path, rank: int, seed: int = 0, dtype: str = "float32",
+def decompose(model_dir: str | Path, out_dir: str | Path, svd_rank: int, seed: int = 0, dtype: str = "float32",
               trust_remote_code: bool = False) -> dict:
     """Decompose every linear module inside the decoder layers of the base at `model_dir` into `out_dir`."""
     from paw.models import load_model, resolve_model_dir
@@ -115,12 +115,12 @@ def decompose(model_dir: str | Path, out_dir: str | Path, rank: int, seed: int =
     model_dir = resolve_model_dir(model_dir)
     start = time.perf_counter()
     model = load_model(model_dir, dtype=dtype, trust_remote_code=trust_remote_code, cache=True)
-    check_rank(rank, model, model_dir)
-    factors = decompose_model(model, rank, seed)
+    check_rank(svd_rank, model, model_dir)
+    factors = decompose_model(model, svd_rank, seed)
     meta = {
         "model": model_dir.name,
         "fingerprint": base_identity(model_dir),
-        "rank": rank,
+        "rank": svd_rank,
         "dtype": dtype,
         "modules": {path: [f.U.shape[0], f.V.shape[0], f.S.shape[0]] for path, f in factors.items()},
     }
@@ -135,13 +135,13 @@ def check_rank(rank: int, model: "PreTrainedModel", model_dir: Path) -> None:
     hidden = model_layout(model).hidden_size
     if rank > hidden:
         raise PawError(
-            f"transfer.rank = {rank} — expected at most the hidden size {hidden} of {model_dir.name} "
+            f"transfer.svd_rank = {rank} — expected at most the hidden size {hidden} of {model_dir.name} "
             "(smaller modules use min(rank, their dimensions))"
         )
 
 
 def decompose_from_params(params: "Params", model_dir: str | Path, out_dir: str | Path) -> dict:
-    """The decompose stage for one base: truncated SVDs of rank `transfer.rank`, cached in `out_dir`.
+    """The decompose stage for one base: truncated SVDs of rank `transfer.svd_rank`, cached in `out_dir`.
     Returns the summary, with seconds and peak memory."""
-    return decompose(model_dir, out_dir, params.transfer.rank, seed=params.seed, dtype=params.models.dtype,
+    return decompose(model_dir, out_dir, params.transfer.svd_rank, seed=params.seed, dtype=params.models.dtype,
               trust_remote_code=params.models.trust_remote_code)

@@ -34,7 +34,7 @@ def carry_from_params(params: "Params", source_model_dir, source_adapter_dir, ta
                                       source_svd_dir, target_svd_dir)
     else:
         carried = carry_transfer(
-            source_model_dir, source_adapter_dir, target_model_dir, method=t.method, rank=t.rank, options=t.options,
+            source_model_dir, source_adapter_dir, target_model_dir, method=t.method, svd_rank=t.svd_rank, options=t.options,
             dtype=params.models.dtype, trust_remote_code=params.models.trust_remote_code, seed=params.seed,
             source_svd_dir=source_svd_dir, target_svd_dir=target_svd_dir,
             probe_loader=lambda: task_probe_texts(params.dataset, params.data_path),
@@ -60,7 +60,7 @@ def file_probe_texts(path: str) -> list[str]:
 
 
 def run_transfer(source_model_dir, source_adapter_dir, target_model_dir, out_dir, *, method: str = "aligned",
-                 threshold: float = 1.0e-4, rank: int = 64, control: bool = True,
+                 threshold: float = 1.0e-4, svd_rank: int = 64, control: bool = True,
                  options: Mapping[str, Any] | None = None, dtype: str = "float32", trust_remote_code: bool = False,
                  seed: int = 0, source_svd_dir=None, target_svd_dir=None,
                  probe_loader: Callable[[], list[str]] | None = None, carried_dir=None) -> dict:
@@ -68,7 +68,7 @@ def run_transfer(source_model_dir, source_adapter_dir, target_model_dir, out_dir
     `carried_dir`, the threshold-independent results are also saved there for `transfer_from_carried`."""
     check_threshold(threshold)  # before the costly part, not only when selecting
     carried = carry_transfer(
-        source_model_dir, source_adapter_dir, target_model_dir, method=method, rank=rank, options=options,
+        source_model_dir, source_adapter_dir, target_model_dir, method=method, svd_rank=svd_rank, options=options,
         dtype=dtype, trust_remote_code=trust_remote_code, seed=seed, source_svd_dir=source_svd_dir,
         target_svd_dir=target_svd_dir, probe_loader=probe_loader,
     )
@@ -101,17 +101,17 @@ def finish_transfer(carried, out_dir, threshold: float, control: bool) -> dict:
 
 
 def carry_transfer(source_model_dir, source_adapter_dir, target_model_dir, *, method: str = "aligned",
-                   rank: int = 64, options: Mapping[str, Any] | None = None, dtype: str = "float32",
+                   svd_rank: int = 64, options: Mapping[str, Any] | None = None, dtype: str = "float32",
                    trust_remote_code: bool = False, seed: int = 0, source_svd_dir=None, target_svd_dir=None,
                    probe_loader: Callable[[], list[str]] | None = None) -> Carried:
     """The costly, threshold-independent part: every paired module's update carried into the target and scored."""
     start = time.perf_counter()
     options = dict(options or {})
-    if not isinstance(rank, int) or isinstance(rank, bool) or rank <= 0:
-        raise PawError(f"transfer.rank = {rank} — expected a positive integer")
+    if not isinstance(svd_rank, int) or isinstance(svd_rank, bool) or svd_rank <= 0:
+        raise PawError(f"transfer.svd_rank = {svd_rank} — expected a positive integer")
     check_option_blocks(options)
     chosen: TransferMethod = get_method(method, options.get(method))
-    ctx = load_context(source_model_dir, source_adapter_dir, target_model_dir, chosen, rank=rank, dtype=dtype,
+    ctx = load_context(source_model_dir, source_adapter_dir, target_model_dir, chosen, svd_rank=svd_rank, dtype=dtype,
                        trust_remote_code=trust_remote_code, seed=seed, source_svd_dir=source_svd_dir,
                        target_svd_dir=target_svd_dir, probe_loader=probe_loader)
     try:
@@ -127,7 +127,7 @@ def carry_transfer(source_model_dir, source_adapter_dir, target_model_dir, *, me
     return assemble_carried(ctx, chosen, pairs, weights, records, layer_diag, method_diag, start)
 
 
-def load_context(source_model_dir, source_adapter_dir, target_model_dir, chosen: TransferMethod, *, rank: int,
+def load_context(source_model_dir, source_adapter_dir, target_model_dir, chosen: TransferMethod, *, svd_rank: int,
                  dtype: str, trust_remote_code: bool, seed: int, source_svd_dir, target_svd_dir,
                  probe_loader: Callable[[], list[str]] | None) -> TransferContext:
     """Both bases' structures and the source adapter checked against each other, with the SVD tables and the
@@ -142,8 +142,8 @@ def load_context(source_model_dir, source_adapter_dir, target_model_dir, chosen:
     # Structures only: a weight is read when a method asks for it, a whole base only for forward passes.
     source, target = Base(source_dir, dtype, trust_remote_code), Base(target_dir, dtype, trust_remote_code)
     check_adapter_fits(source.structure, info)
-    check_rank(rank, source.structure, source_dir)
-    check_rank(rank, target.structure, target_dir)
+    check_rank(svd_rank, source.structure, source_dir)
+    check_rank(svd_rank, target.structure, target_dir)
     source_layout, target_layout = model_layout(source.structure), model_layout(target.structure)
     adapter = read_adapter_tensors(info.path)
     check_kinds_overlap(info.path, adapter, target_layout, target_dir)
@@ -151,8 +151,9 @@ def load_context(source_model_dir, source_adapter_dir, target_model_dir, chosen:
     return TransferContext(
         source_dir=source_dir, target_dir=target_dir, source=source, target=target,
         source_layout=source_layout, target_layout=target_layout, adapter=adapter, r=info.r, alpha=info.alpha,
-        rank=rank, seed=seed,
-        svd_source=read_svd(source_svd_dir, source_dir, rank), svd_target=read_svd(target_svd_dir, target_dir, rank),
+        svd_rank=svd_rank, seed=seed,
+        svd_source=read_svd(source_svd_dir, source_dir, svd_rank),
+        svd_target=read_svd(target_svd_dir, target_dir, svd_rank),
         svd_on_demand=tuple(side for side, d in (("source", source_svd_dir), ("target", target_svd_dir)) if d is None),
         probe_loader=(lambda: file_probe_texts(probe_file)) if probe_file else probe_loader,
         trust_remote_code=trust_remote_code,
@@ -194,7 +195,7 @@ def assemble_carried(ctx: TransferContext, chosen: TransferMethod, pairs: list[M
     summary = {
         "source_modules_not_carried": sorted(set(ctx.adapter) - carried_paths),
         "method": chosen.name, "method_summary": chosen.summary, "options": _plain(chosen.options),
-        "source_model": ctx.source_dir.name, "target_model": ctx.target_dir.name, "rank": ctx.rank,
+        "source_model": ctx.source_dir.name, "target_model": ctx.target_dir.name, "rank": ctx.svd_rank,
         "lora_r": ctx.r, "lora_alpha": ctx.alpha, "seed": ctx.seed, **layer_diag, "method_diagnostics": method_diag,
     }
     cost = {"seconds": round(time.perf_counter() - start, 2), "peak_ram_mb": peak_ram_mb(),
@@ -244,11 +245,11 @@ def check_kinds_overlap(adapter_dir: Path, adapter: dict, target: Layout, target
         )
 
 
-def read_svd(svd_dir, model_dir: Path, rank: int) -> dict:
+def read_svd(svd_dir, model_dir: Path, svd_rank: int) -> dict:
     """A cached decomposition, or an empty table filled on demand (only the modules actually transferred)."""
     from paw.transfer.decompose import read_decomposition
 
-    return read_decomposition(Path(svd_dir), model_dir, rank) if svd_dir is not None else {}
+    return read_decomposition(Path(svd_dir), model_dir, svd_rank) if svd_dir is not None else {}
 
 
 def build_layer_map(ctx: TransferContext, method: TransferMethod) -> tuple[dict[int, int], dict]:

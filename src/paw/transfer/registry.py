@@ -13,7 +13,7 @@ from __future__ import annotations
 import dataclasses
 from typing import TYPE_CHECKING, Any, Callable, ClassVar, Mapping
 
-from paw.config.load import parse_options
+from paw.fields import parse_options
 from paw.errors import PawError
 from paw.registry import Registry
 

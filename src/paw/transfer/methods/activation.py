@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from paw.config.fields import one_of, param, positive
+from paw.fields import one_of, param, positive
 from paw.transfer.methods.options import ProbeOptions
 from paw.transfer.registry import ModulePlan, TransferMethod, register
 from paw.resources import check_memory_for

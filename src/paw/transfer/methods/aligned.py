@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from paw.config.fields import non_negative, param
+from paw.fields import non_negative, param
 from paw.transfer.layout import READS_RESIDUAL, WRITES_RESIDUAL
 from paw.transfer.methods.options import ProbeOptions
 from paw.transfer.registry import ModulePlan, SkipModule, TransferMethod, register

@@ -18,7 +18,7 @@ import dataclasses
 from dataclasses import dataclass
 from pathlib import Path
 
-from paw.config.fields import in_open_closed, param, positive
+from paw.fields import in_open_closed, param, positive
 from paw.errors import PawError
 from paw.transfer.distillation import KIND, SUMMARY
 from paw.transfer.registry import TransferMethod, register
@@ -90,7 +90,7 @@ class Distill(TransferMethod):
 
         t = params.transfer
         return carry_transfer(
-            source_model_dir, source_adapter_dir, target_model_dir, method=self.options.init, rank=t.rank,
+            source_model_dir, source_adapter_dir, target_model_dir, method=self.options.init, svd_rank=t.svd_rank,
             options=t.options, dtype=params.models.dtype, trust_remote_code=params.models.trust_remote_code,
             seed=params.seed, source_svd_dir=source_svd_dir, target_svd_dir=target_svd_dir,
             probe_loader=lambda: task_probe_texts(params.dataset, params.data_path),
@@ -103,7 +103,8 @@ def distill_inputs(params, options: DistillOptions) -> tuple[list, list]:
     Training questions: the rows the target LoRA trains on (the task's train split, `data.max_train_samples`
     applied), or the rows of `probe_file`. Held out: the rows its training validates on."""
     from paw.data import get_task, sample_rows
-    from paw.training.from_params import _rows_for_training, check_prompt_styles
+    from paw.training.from_params import _rows_for_training
+    from paw.training.params import check_prompt_styles
 
     check_prompt_styles(params)
     task, style, seed = get_task(params.dataset), params.train.prompt_style, params.seed

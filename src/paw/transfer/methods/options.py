@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from paw.config.fields import non_negative, one_of, param, positive
+from paw.fields import non_negative, one_of, param, positive
 from paw.transfer.methods.common import LAYER_MAPS
 
 
