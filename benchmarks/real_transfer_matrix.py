@@ -28,6 +28,7 @@ from typing import Any, Mapping
 
 from tabulate import tabulate
 
+from benchmarks.toy_transfer_matrix import comparison_cell, recovery_cell
 from paw.io import atomic_file, read_json
 from paw.reporting.sweep import dvc_executable
 
@@ -94,19 +95,6 @@ def _acc(models: Mapping[str, Any], name: str, metric: str) -> str:
     return f"{model[metric]:.3f} ± {model[metric + '_stderr']:.3f}"
 
 
-def _p(comparison: Mapping[str, Any]) -> str:
-    sign = "+" if comparison["diff"] >= 0 else "−"
-    return f"{sign}{abs(comparison['diff']) * 100:.1f} pts, p={comparison['p_value']:.2g}"
-
-
-def _recovery(rec: Mapping[str, Any]) -> str:
-    if rec.get("estimate") is None:
-        return "— (no LoRA gain)"
-    low, high = rec.get("ci_low"), rec.get("ci_high")
-    interval = f" [{low:.2f}, {high:.2f}]" if low is not None and high is not None else ""
-    return f"{rec['estimate']:.2f}{interval}"
-
-
 def result_rows(rows: list[Mapping[str, Any]]) -> list[list[str]]:
     table = []
     for row in rows:
@@ -114,10 +102,10 @@ def result_rows(rows: list[Mapping[str, Any]]) -> list[list[str]]:
         models, comparisons, metric = summary["models"], summary["comparisons"], summary["run"]["metric"]
         table.append([
             row["pair"], row["method"], summary["transfer"]["kind"], metric,
-            _acc(models, "target_base", metric), _acc(models, "transferred", metric), _acc(models, "control", metric),
-            _acc(models, "target_lora", metric), _recovery(summary["recovery"]),
-            _p(comparisons["transferred_vs_target_base"]), _p(comparisons["transferred_vs_control"]),
-            _p(comparisons["target_lora_vs_target_base"]),
+            *(_acc(models, name, metric) for name in ("target_base", "transferred", "control", "target_lora")),
+            recovery_cell(summary["recovery"]),
+            *(comparison_cell(comparisons[name]) for name in
+              ("transferred_vs_target_base", "transferred_vs_control", "target_lora_vs_target_base")),
         ])
     return table
 
@@ -143,7 +131,7 @@ def render(rows: list[Mapping[str, Any]]) -> str:
                          + f"` ({r['wall_seconds'] / 60:.0f} min wall for what was not already cached)" for r in rows)
     return ("# Real pairs × transfer methods (env `real`, this CPU, seed 0)\n\n"
             "Accuracy ± stderr on the env's report metric; paired bootstrap intervals and exact McNemar p-values "
-            "(see `reports/summary.md` of each experiment). Recovery = (transferred − base) / (target LoRA − base).\n\n"
+            "(see `reports/summary.md` of each experiment).\nRecovery = (transferred − base) / (target LoRA − base).\n\n"
             + results + "\n\n## Cost of each stage: seconds / peak RSS\n\n"
             "A stage that two experiments share ran once; its figures repeat.\n\n"
             + costs + "\n\n## Commands\n\n" + commands + "\n")

@@ -78,18 +78,17 @@ def table_rows(entries: Any) -> list[list[str]]:
             models, comparisons, rec = summary["models"], summary["comparisons"], summary["recovery"]
             rows.append([
                 target, method,
-                _acc(models["target_base"]), _acc(models["transferred"]), _acc(models["control"]),
-                _acc(models["target_lora"]),
-                _recovery(rec),
-                _p(comparisons["transferred_vs_target_base"]), _p(comparisons["transferred_vs_control"]),
-                _p(comparisons["target_lora_vs_target_base"]),
+                *(accuracy_cell(models[name]) for name in ("target_base", "transferred", "control", "target_lora")),
+                recovery_cell(rec),
+                *(comparison_cell(comparisons[name]) for name in
+                  ("transferred_vs_target_base", "transferred_vs_control", "target_lora_vs_target_base")),
                 diagnostics.get("method_kind", "training-free"),
                 _cost(lookup(diagnostics, "totals.seconds"), lookup(metrics.get(TRAIN_TARGET), "data.seconds")),
             ])
     return rows
 
 
-def _recovery(rec: Mapping[str, Any]) -> str:
+def recovery_cell(rec: Mapping[str, Any]) -> str:
     if rec.get("estimate") is None:
         return "— (no LoRA gain)"
     low, high = rec.get("ci_low"), rec.get("ci_high")
@@ -103,11 +102,11 @@ def _cost(seconds: Any, lora_seconds: Any) -> str:
     return f"{seconds:.1f} s" + (f" (target LoRA {lora_seconds:.1f} s)" if lora_seconds is not None else "")
 
 
-def _acc(model: Mapping[str, Any]) -> str:
+def accuracy_cell(model: Mapping[str, Any]) -> str:
     return f"{model['acc']:.3f} ± {model['acc_stderr']:.3f}"
 
 
-def _p(comparison: Mapping[str, Any]) -> str:
+def comparison_cell(comparison: Mapping[str, Any]) -> str:
     sign = "+" if comparison["diff"] >= 0 else "−"
     return f"{sign}{abs(comparison['diff']) * 100:.1f} pts, p={comparison['p_value']:.2g}"
 

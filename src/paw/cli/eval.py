@@ -84,16 +84,13 @@ LIBRARY_ARGS = ("split", "prompt_style", "sample_ratio", "max_samples", "batch_s
 
 def _eval(args: argparse.Namespace) -> int:
     from paw.config.origins import given_flags
-    from paw.evaluation.engine import evaluate_many
+    from paw.evaluation.api import EvalSpec, run_evaluations
 
     runs = plan_runs(args.model, args.adapter, args.out)
     with given_flags(vars(args), {dest: dest for dest in LIBRARY_ARGS}).named_in_errors():
-        results = evaluate_many(
-            [run[:3] for run in runs], args.dataset, data_path=args.data_path, split=args.split,
-            prompt_style=args.prompt_style,
-            sample_ratio=args.sample_ratio, max_samples=args.max_samples, batch_size=args.batch_size,
-            dtype=args.dtype, seed=args.seed, devices=args.devices, trust_remote_code=args.trust_remote_code,
-        )
+        spec = EvalSpec(task=args.dataset, data_path=args.data_path, trust_remote_code=args.trust_remote_code,
+                        **{dest: getattr(args, dest) for dest in LIBRARY_ARGS})
+        results = run_evaluations([run[:3] for run in runs], spec)
     for (_, _, out_dir, label), metrics in zip(runs, results, strict=True):
         print(
             f"{label} on {metrics['task']} ({metrics['split']}, {metrics['prompt_style']}, "

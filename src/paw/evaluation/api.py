@@ -8,6 +8,15 @@ scored, token-budget batches), with outputs the report can pair item by item.
 See engine.py for the output files and paw.scoring for the exact lm-eval rules followed.
 """
 
-from paw.evaluation.engine import EvalSet, evaluate, evaluate_from_params, load_eval_set, score_eval_set
+from paw.evaluation.engine import (
+    EvalSet,
+    evaluate,
+    evaluate_from_params,
+    load_eval_set,
+    run_evaluations,
+    score_eval_set,
+)
+from paw.evaluation.spec import EvalSpec
 
-__all__ = ["EvalSet", "evaluate", "evaluate_from_params", "load_eval_set", "score_eval_set"]
+__all__ = ["EvalSet", "EvalSpec", "evaluate", "evaluate_from_params", "load_eval_set", "run_evaluations",
+           "score_eval_set"]

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 from paw.data import Item, get_task, sample_indices
 from paw.errors import PawError
 from paw.evaluation.metrics import mean_stderr
+from paw.evaluation.spec import EvalSpec
 from paw.scoring import predict
 
 if TYPE_CHECKING:
@@ -36,24 +37,18 @@ class EvalSet:
     items: list[Item]
 
 
-def load_eval_set(
-    task_name: str,
-    *,
-    data_path: str | Path | None = None,
-    split: str | None = None,
-    prompt_style: str = "cloze",
-    sample_ratio: float = 1.0,
-    max_samples: int | None = None,
-    seed: int = 0,
-) -> EvalSet:
-    task = get_task(task_name)
-    if prompt_style not in ("cloze", "letter"):
-        raise PawError(f"prompt_style = {prompt_style!r} — expected cloze or letter")
-    split = split or task.default_split
-    rows = task.load_rows(split=split, data_path=data_path)
-    chosen = sample_indices(len(rows), sample_ratio, max_samples, seed)
-    items = [task.to_item(rows[i], i, style=prompt_style) for i in chosen]
-    return EvalSet(task.name, split, prompt_style, items)
+def load_eval_set(task_name: str, **options: Any) -> EvalSet:
+    """The items `EvalSpec(task=task_name, **options)` selects (only its data and sampling fields matter)."""
+    return eval_set_for(EvalSpec(task=task_name, **options))
+
+
+def eval_set_for(spec: EvalSpec) -> EvalSet:
+    task = get_task(spec.task)
+    split = spec.split or task.default_split
+    rows = task.load_rows(split=split, data_path=spec.data_path)
+    chosen = sample_indices(len(rows), spec.sample_ratio, spec.max_samples, spec.seed)
+    items = [task.to_item(rows[i], i, style=spec.prompt_style) for i in chosen]
+    return EvalSet(task.name, split, spec.prompt_style, items)
 
 
 def prepare_model(model_dir: str | Path, adapter_dir: str | Path | None, dtype: str, trust_remote_code: bool):
@@ -137,59 +132,40 @@ def write_outputs(out_dir: str | Path, metrics: dict[str, Any], predictions: lis
 def evaluate(model_dir: str | Path, adapter_dir: str | Path | None, task_name: str, out_dir: str | Path,
              **options: Any) -> dict[str, Any]:
     """Score `model_dir` (+ `adapter_dir`) on a task; write out_dir/metrics.json and predictions.jsonl; return
-    the metrics. `options` are `evaluate_many`'s keywords. Everything is checked (data, sampling, model, adapter)
+    the metrics. `options` are `EvalSpec`'s fields. Everything is checked (data, sampling, model, adapter)
     before anything is written."""
-    return evaluate_many([(model_dir, adapter_dir, out_dir)], task_name, **options)[0]
+    return run_evaluations([(model_dir, adapter_dir, out_dir)], EvalSpec(task=task_name, **options))[0]
 
 
-def evaluate_many(
-    runs: list[tuple[str | Path, str | Path | None, str | Path]],
-    task_name: str,
-    *,
-    data_path: str | Path | None = None,
-    split: str | None = None,
-    prompt_style: str = "cloze",
-    sample_ratio: float = 1.0,
-    max_samples: int | None = None,
-    batch_size: int = 8,
-    dtype: str = "float32",
-    seed: int = 0,
-    devices: int = 1,
-    trust_remote_code: bool = False,
-    share_context: bool = True,
-    progress: bool = True,
-) -> list[dict[str, Any]]:
+def run_evaluations(runs: list[tuple[str | Path, str | Path | None, str | Path]],
+                    spec: EvalSpec) -> list[dict[str, Any]]:
     """Several (model_dir, adapter_dir or None, out_dir) runs on the same items, each base loaded once.
 
     All inputs are checked first (data, sampling, every model dir and adapter, each adapter against its base),
     so a bad one fails the command before any output directory is written."""
-    from paw.models import read_adapter, resolve_model_dir, torch_dtype
+    from paw.models import read_adapter, resolve_model_dir
 
-    if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
-        raise PawError(f"batch_size = {batch_size!r} — expected a positive integer")
-    if isinstance(devices, bool) or not isinstance(devices, int) or devices < 1:
-        raise PawError(f"devices = {devices!r} — expected a positive integer")
-    torch_dtype(dtype)
     runs = [(resolve_model_dir(m), a, o) for m, a, o in runs]
     for _, adapter_dir, _ in runs:
         if adapter_dir is not None:
             read_adapter(adapter_dir)
-    eval_set = load_eval_set(task_name, data_path=data_path, split=split, prompt_style=prompt_style,
-                             sample_ratio=sample_ratio, max_samples=max_samples, seed=seed)
-    if devices > 1:
+    eval_set = eval_set_for(spec)
+    if spec.devices > 1:
         from paw.evaluation.distributed import score_distributed
 
         results = []
         for model_dir, adapter_dir, out_dir in runs:
             start = time.perf_counter()
-            lls = score_distributed(model_dir, adapter_dir, eval_set, devices=devices, batch_size=batch_size,
-                                    dtype=dtype, trust_remote_code=trust_remote_code, share_context=share_context)
-            results.append(finish(eval_set, lls, out_dir, model_dir, adapter_dir, time.perf_counter() - start, dtype))
+            lls = score_distributed(model_dir, adapter_dir, eval_set, devices=spec.devices,
+                                    batch_size=spec.batch_size, dtype=spec.dtype,
+                                    trust_remote_code=spec.trust_remote_code, share_context=spec.share_context)
+            results.append(finish(eval_set, lls, out_dir, model_dir, adapter_dir, time.perf_counter() - start,
+                                  spec.dtype))
         return results
-    return _evaluate_loaded(runs, eval_set, batch_size, dtype, trust_remote_code, share_context, progress)
+    return _evaluate_loaded(runs, eval_set, spec)
 
 
-def _evaluate_loaded(runs, eval_set, batch_size, dtype, trust_remote_code, share_context, progress):
+def _evaluate_loaded(runs, eval_set: EvalSet, spec: EvalSpec) -> list[dict[str, Any]]:
     import copy
 
     from paw.models import check_adapter_fits, load_model, load_tokenizer, read_adapter
@@ -198,8 +174,8 @@ def _evaluate_loaded(runs, eval_set, batch_size, dtype, trust_remote_code, share
     for model_dir, adapter_dir, _ in runs:
         key = str(model_dir.resolve())
         if key not in bases:
-            bases[key] = load_model(model_dir, dtype=dtype, trust_remote_code=trust_remote_code)
-            tokenizers[key] = load_tokenizer(model_dir, trust_remote_code=trust_remote_code)
+            bases[key] = load_model(model_dir, dtype=spec.dtype, trust_remote_code=spec.trust_remote_code)
+            tokenizers[key] = load_tokenizer(model_dir, trust_remote_code=spec.trust_remote_code)
         if adapter_dir is not None:
             check_adapter_fits(bases[key], read_adapter(adapter_dir))
     uses = {}
@@ -214,9 +190,10 @@ def _evaluate_loaded(runs, eval_set, batch_size, dtype, trust_remote_code, share
             uses[key] -= 1
             # Merging changes the weights: work on a copy while another run still needs this base.
             model = merge_adapter(copy.deepcopy(model) if uses[key] > 0 else model, adapter_dir)
-        lls = score_eval_set(model, tokenizers[key], eval_set, batch_size=batch_size, share_context=share_context,
-                             progress=progress)
-        results.append(finish(eval_set, lls, out_dir, model_dir, adapter_dir, time.perf_counter() - start, dtype))
+        lls = score_eval_set(model, tokenizers[key], eval_set, batch_size=spec.batch_size,
+                             share_context=spec.share_context, progress=spec.progress)
+        results.append(finish(eval_set, lls, out_dir, model_dir, adapter_dir, time.perf_counter() - start,
+                              spec.dtype))
         del model
     return results
 
@@ -240,18 +217,5 @@ def finish(eval_set: EvalSet, lls, out_dir, model_dir, adapter_dir, seconds: flo
 
 def evaluate_from_params(params: "Params", model_dir: str | Path, adapter_dir: str | Path | None,
                          out_dir: str | Path) -> dict[str, Any]:
-    """`evaluate` with every setting from params.yaml (the pipeline stages call this)."""
-    profile = params.profile
-    return evaluate(
-        model_dir, adapter_dir, params.dataset, out_dir,
-        data_path=params.data_path,
-        split=params.eval.split,
-        prompt_style=params.prompt_style,
-        sample_ratio=profile.eval_sample_ratio,
-        max_samples=profile.eval_max_samples,
-        batch_size=profile.eval_batch_size,
-        dtype=params.models.dtype,
-        seed=params.seed,
-        devices=profile.devices,
-        trust_remote_code=params.models.trust_remote_code,
-    )
+    """One evaluation with every setting from params.yaml (the pipeline stages call this)."""
+    return run_evaluations([(model_dir, adapter_dir, out_dir)], EvalSpec.from_params(params))[0]

@@ -34,7 +34,8 @@ def carry_from_params(params: "Params", source_model_dir, source_adapter_dir, ta
                                       source_svd_dir, target_svd_dir)
     else:
         carried = carry_transfer(
-            source_model_dir, source_adapter_dir, target_model_dir, method=t.method, svd_rank=t.svd_rank, options=t.options,
+            source_model_dir, source_adapter_dir, target_model_dir, method=t.method, svd_rank=t.svd_rank,
+            options=t.options,
             dtype=params.models.dtype, trust_remote_code=params.models.trust_remote_code, seed=params.seed,
             source_svd_dir=source_svd_dir, target_svd_dir=target_svd_dir,
             probe_loader=lambda: task_probe_texts(params.dataset, params.data_path),
