@@ -2,17 +2,29 @@
 
     OMP_NUM_THREADS=1 python benchmarks/eval_throughput.py            # ~34M Llama-style model, 300 ARC-Challenge rows
     OMP_NUM_THREADS=1 python benchmarks/eval_throughput.py --gemma    # Gemma 3 270M, 100 ARC-Easy rows
+    OMP_NUM_THREADS=1 python benchmarks/eval_throughput.py --model models/qwen2.5-coder-0.5b-instruct \
+        --dataset arc-easy --rows 100 --dtypes float32,bfloat16      # any model dir; bf16 beside fp32
 
-Both sides are timed as whole calls (model load + scoring) in this one process, lm-eval first; the figure that
-matters is the ratio, which survives a loaded machine better than either rate. The largest per-choice
-loglikelihood difference is printed as a check that both scored the same thing.
+Both sides are timed as whole calls (model load + scoring) in this one process, lm-eval first, once per dtype; the
+figure that matters is the ratio, which survives a loaded machine better than either rate (CPU seconds of this
+process are printed too: with one thread they are the work done, which other processes do not inflate). The largest
+per-choice loglikelihood difference is printed as a check that both scored the same thing.
+
+Decoder tokens: every position either side feeds the model's token embedding (padding included), counted by a
+hook, against the layouts without padding — one row per choice, paw's packed rows — and the unique-prefix
+minimum: the size of the token trie of all requests' model inputs, the fewest positions any scorer of these
+requests could run (each distinct prefix once).
 """
 
 from __future__ import annotations
 
 import argparse
+import gc
+import json
 import tempfile
 import time
+from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
@@ -53,42 +65,179 @@ def build_small_llama(out_dir: Path, seed: int = 0) -> Path:
     return out_dir
 
 
-def compare(model_dir: Path, task: str, folder: str, n_rows: int, batch_size: int, work: Path) -> None:
-    from paw.data import get_task
-    from paw.evaluation import evaluate
+class FedTokens:
+    """Positions fed to any token embedding while active: a global hook, so it sees the model each library loads
+    itself (the decoder runs once per embedded position; a scorer's output head is a Linear, not counted)."""
+
+    def __enter__(self) -> "FedTokens":
+        import torch
+
+        self.count = 0
+
+        def hook(module, args):
+            if isinstance(module, torch.nn.Embedding):
+                self.count += args[0].numel()
+
+        self.handle = torch.nn.modules.module.register_module_forward_pre_hook(hook)
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.handle.remove()
+
+
+@contextmanager
+def scorer_modes(modes: list[bool]):
+    """Appends, per `Scorer.score` call, whether paw's scorer kept shared contexts: it falls back to one row per
+    choice when its check of the packed layout against plain rows fails, and the figures then measure that."""
+    from paw.evaluation.scorer import Scorer
+
+    score = Scorer.score
+
+    def recording(self, *args, **kwargs):
+        try:
+            return score(self, *args, **kwargs)
+        finally:
+            modes.append(self.share_context)
+
+    Scorer.score = recording
+    try:
+        yield
+    finally:
+        Scorer.score = score
+
+
+@dataclass
+class Side:
+    """One whole call of one library at one dtype."""
+
+    wall: float
+    cpu: float
+    fed: int  # decoder positions, padding included
+    lls: list[list[float]]
+    acc: float
+    acc_norm: float
+    packed: bool | None = None  # paw only: shared contexts kept
+    scoring: float | None = None  # paw only: wall seconds of scoring alone (its metrics.json), load excluded
+
+
+def timed(call) -> tuple[object, float, float, int]:
+    gc.collect()  # the previous run's model is garbage by now: free it before this one loads its own
+    with FedTokens() as fed:
+        start, cpu_start = time.perf_counter(), time.process_time()
+        out = call()
+        wall, cpu = time.perf_counter() - start, time.process_time() - cpu_start
+    return out, wall, cpu, fed.count
+
+
+def run_lm_eval(model_dir: Path, task: str, rows: list[dict], work: Path, batch_size: int, dtype: str) -> Side:
     from paw.evaluation.lm_eval_reference import lm_eval_loglikelihoods
-    from paw.io import read_json
 
-    rows = get_task(task).load_rows(data_path=BENCHMARKS / folder)[:n_rows]
-    start = time.perf_counter()
-    reference, lm_metrics = lm_eval_loglikelihoods(model_dir, task, rows, work / "lm_eval", batch_size=batch_size)
-    lm_seconds = time.perf_counter() - start
+    (lls, metrics), wall, cpu, fed = timed(lambda: lm_eval_loglikelihoods(
+        model_dir, task, rows, work / f"lm_eval-{dtype}", batch_size=batch_size, dtype=dtype))
+    return Side(wall, cpu, fed, lls, metrics["acc,none"], metrics.get("acc_norm,none", float("nan")))
 
+
+def run_paw(model_dir: Path, task: str, data: Path, work: Path, batch_size: int, dtype: str) -> Side:
+    from paw.evaluation.engine import evaluate
+
+    out, modes = work / f"paw-{dtype}", []
+    with scorer_modes(modes):
+        metrics, wall, cpu, fed = timed(lambda: evaluate(model_dir, None, task, out, data_path=data,
+                                                         batch_size=batch_size, dtype=dtype, progress=False))
+    lls = [line["ll"] for line in map(json.loads, (out / "predictions.jsonl").open())]
+    return Side(wall, cpu, fed, lls, metrics["acc"], metrics["acc_norm"], all(modes),
+                metrics["seconds"])
+
+
+def trie_size(sequences) -> int:
+    """Distinct non-empty prefixes of the sequences: the nodes of their token trie, root excluded."""
+    root: dict = {}
+    nodes = 0
+    for sequence in sequences:
+        node = root
+        for token in sequence:
+            if token not in node:
+                node[token] = {}
+                nodes += 1
+            node = node[token]
+    return nodes
+
+
+def layout_tokens(model_dir: Path, task: str, data: Path) -> tuple[int, int, int]:
+    """(one row per choice, paw's packed rows, unique-prefix minimum) in tokens without padding, from paw's own
+    requests and packing (the rule of Scorer.rows with shared contexts)."""
+    from transformers import AutoConfig
+
+    from paw.evaluation.engine import load_eval_set
+    from paw.evaluation.packing import plain_rows, shared_row
+    from paw.evaluation.requests import build_requests, resolve_max_length
+    from paw.models import load_tokenizer
+
+    tokenizer = load_tokenizer(model_dir)
+    max_length = resolve_max_length(AutoConfig.from_pretrained(model_dir), tokenizer)
+    grouped = build_requests(tokenizer, load_eval_set(task, data_path=data).items, max_length)
+    inputs = [r.input_ids for group in grouped for r in group]
+    packed = sum(len(shared_row(g, 0)) if len(g) > 1 else sum(map(len, plain_rows(g, 0))) for g in grouped)
+    return sum(map(len, inputs)), packed, trie_size(inputs)
+
+
+def max_delta(a: list[list[float]], b: list[list[float]]) -> float:
+    return max(abs(x - y) for p, q in zip(a, b, strict=True) for x, y in zip(p, q, strict=True))
+
+
+def compare(model_dir: Path, task: str, data_dir: Path, n_rows: int, batch_size: int, work: Path,
+            dtypes: list[str]) -> None:
+    import torch
+
+    from paw.data import get_task
+
+    rows = get_task(task).load_rows(data_path=data_dir)[:n_rows]
     data = work / "rows" / "test.jsonl"
     data.parent.mkdir(parents=True, exist_ok=True)
-    data.write_text("".join(__import__("json").dumps(r) + "\n" for r in rows))
-    start = time.perf_counter()
-    metrics = evaluate(model_dir, None, task, work / "paw", data_path=data, batch_size=batch_size, progress=False)
-    paw_seconds = time.perf_counter() - start
-    ours = [line["ll"] for line in map(__import__("json").loads, (work / "paw" / "predictions.jsonl").open())]
-    worst = max(abs(a - b) for x, y in zip(ours, reference) for a, b in zip(x, y))
-    read_json(work / "paw" / "metrics.json")
+    data.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    results = {}
+    for dtype in dtypes:
+        results[dtype] = (run_lm_eval(model_dir, task, rows, work, batch_size, dtype),
+                          run_paw(model_dir, task, data, work, batch_size, dtype))
 
-    lm_rate, paw_rate = n_rows / lm_seconds, n_rows / paw_seconds
-    print(f"{model_dir.name}, {task}, {n_rows} rows, batch {batch_size}, fp32, threads as OMP_NUM_THREADS")
-    print(f"  lm-eval 0.4.13: {lm_seconds:7.1f} s  {lm_rate:7.2f} items/s  acc {lm_metrics['acc,none']:.4f}"
-          f"  acc_norm {lm_metrics.get('acc_norm,none', float('nan')):.4f}")
-    print(f"  paw evaluate:   {paw_seconds:7.1f} s  {paw_rate:7.2f} items/s  acc {metrics['acc']:.4f}"
-          f"  acc_norm {metrics['acc_norm']:.4f}  (scoring alone {metrics['seconds']:.1f} s)")
-    print(f"  ratio paw / lm-eval: {paw_rate / lm_rate:.2f}x   max |delta ll| {worst:.2e}")
+    print(f"{model_dir.name}, {task}, {n_rows} rows, batch {batch_size}, {torch.get_num_threads()} thread(s), "
+          f"CPU {torch.backends.cpu.get_cpu_capability()}, native bf16 "
+          f"{'yes' if torch.ops.mkldnn._is_mkldnn_bf16_supported() else 'no'}")
+    layout = {None: "", True: ", shared contexts", False: ", FELL BACK to one row per choice"}
+    for dtype, (lm, paw) in results.items():
+        print(f"{dtype}  (wall s, CPU s, items/s by wall, decoder tokens fed incl. padding)")
+        for name, side in (("lm-eval 0.4.13", lm), ("paw evaluate", paw)):
+            alone = f"  (scoring alone {side.scoring:.1f} s{layout[side.packed]})" if side.scoring is not None else ""
+            print(f"  {name:15} {side.wall:7.1f} s {side.cpu:7.1f} s  {n_rows / side.wall:6.2f} items/s  "
+                  f"acc {side.acc:.4f}  acc_norm {side.acc_norm:.4f}  fed {side.fed:,}{alone}")
+        same = (lm.acc, lm.acc_norm) == (paw.acc, paw.acc_norm)
+        print(f"  ratio paw / lm-eval: {lm.wall / paw.wall:.2f}x wall, {lm.cpu / paw.cpu:.2f}x CPU   "
+              f"max |delta ll| {max_delta(paw.lls, lm.lls):.2e}   acc/acc_norm identical: {'yes' if same else 'NO'}")
+    if "float32" in results:
+        for dtype, (lm, paw) in results.items():
+            if dtype != "float32":
+                lm32, paw32 = results["float32"]
+                print(f"{dtype} vs float32: max |delta ll| lm-eval {max_delta(lm.lls, lm32.lls):.2e}, "
+                      f"paw {max_delta(paw.lls, paw32.lls):.2e}")
+    per_choice, packed, minimum = layout_tokens(model_dir, task, data)
+    print(f"decoder tokens without padding: one row per choice {per_choice:,}, paw's packed rows {packed:,}, "
+          f"unique-prefix minimum {minimum:,} (packed / minimum {packed / minimum:.3f}, "
+          f"per choice / minimum {per_choice / minimum:.3f})")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--gemma", action="store_true", help="Gemma 3 270M on 100 ARC-Easy rows instead")
-    parser.add_argument("--rows", type=int, help="rows to score (default 300, or 100 with --gemma)")
+    parser.add_argument("--model", type=Path, help="any model dir (HF safetensors) instead of the built model")
+    parser.add_argument("--dataset", default="arc-easy", help="task of --model (default arc-easy)")
+    parser.add_argument("--data-path", type=Path,
+                        help=f"rows of --dataset (default {BENCHMARKS}/<dataset with _ for ->)")
+    parser.add_argument("--rows", type=int, help="rows to score (default 300, or 100 with --gemma or --model)")
     parser.add_argument("--batch-size", type=int, default=8)
+    parser.add_argument("--dtypes", default="float32", help="comma-separated, each run on both sides, e.g. "
+                        "float32,bfloat16 (bf16 is compared with fp32 when both are given)")
     args = parser.parse_args()
+    dtypes = [d.strip() for d in args.dtypes.split(",") if d.strip()]
 
     import torch
 
@@ -98,11 +247,16 @@ def main() -> None:
     print(f"torch threads: {torch.get_num_threads()}")
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
-        if args.gemma:
-            compare(REPO / "models" / "gemma-3-270m", "arc-easy", "arc_easy", args.rows or 100, args.batch_size, work)
+        if args.model is not None:
+            data_dir = args.data_path or BENCHMARKS / args.dataset.replace("-", "_")
+            compare(args.model.resolve(), args.dataset, data_dir, args.rows or 100, args.batch_size, work, dtypes)
+        elif args.gemma:
+            compare(REPO / "models" / "gemma-3-270m", "arc-easy", BENCHMARKS / "arc_easy", args.rows or 100,
+                    args.batch_size, work, dtypes)
         else:
             model_dir = build_small_llama(work / "llama-34m")
-            compare(model_dir, "arc-challenge", "arc_challenge", args.rows or 300, args.batch_size, work)
+            compare(model_dir, "arc-challenge", BENCHMARKS / "arc_challenge", args.rows or 300, args.batch_size,
+                    work, dtypes)
 
 
 if __name__ == "__main__":

@@ -1,0 +1,35 @@
+"""The packed scorer checks, before it packs, that the model honours the packed layout's masks: in float32 by
+agreement with one row per choice, in bf16 (where two layouts differ by rounding) by being nearer those scores
+than a mask-ignoring model's are."""
+
+from __future__ import annotations
+
+import pytest
+
+from paw.data import Item
+
+
+def _grouped(model, tokenizer):
+    from paw.evaluation.requests import build_requests
+    from paw.scoring import resolve_max_length
+
+    # Choices of several tokens: a choice that saw another's tokens would score differently.
+    items = [Item(f"q{i}", ["Question: which one is it?\nAnswer:"] * 3,
+                  [" the red stone river", " a green forest bird", " old iron and salt"], 0,
+                  ["the red stone river", "a green forest bird", "old iron and salt"]) for i in range(2)]
+    return build_requests(tokenizer, items, resolve_max_length(model.config, tokenizer))
+
+
+@pytest.mark.parametrize("dtype", ["float32", "bfloat16"])
+def test_packing_is_verified_and_a_model_ignoring_its_masks_is_caught(tiny_llama, dtype):
+    from paw.evaluation.scorer import Scorer
+    from paw.models import load_model, load_tokenizer
+
+    model, tokenizer = load_model(tiny_llama, dtype), load_tokenizer(tiny_llama)
+    grouped = _grouped(model, tokenizer)
+    scorer = Scorer(model)
+    assert scorer.half_precision == (dtype == "bfloat16")
+    assert scorer.shared_path_verified(grouped)
+    # As an architecture that drops custom 4D masks would: plain causal attention over the packed row.
+    scorer._masks = lambda positions, branches, device: (branches >= 0).long()
+    assert not scorer.shared_path_verified(grouped)
