@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 from paw.cli import main
+from tests.params_files import write_params
 
-PARAMS = ("env: quick\nenvs:\n  quick:\n    models_dir: .\n    source_model: a\n    target_model: b\n"
-          "    train_batch_size: 2\n    max_steps: 5\n    eval_sample_ratio: 1.0\n    eval_batch_size: 8\n")
 
 
 def _train(tmp_path, *extra):
@@ -16,7 +15,7 @@ def _train(tmp_path, *extra):
 
 def test_a_params_file_in_the_current_directory_is_named(tmp_path, monkeypatch, capsys):
     monkeypatch.chdir(tmp_path)
-    (tmp_path / "params.yaml").write_text(PARAMS)
+    write_params(tmp_path / "params.yaml", env="quick")
     assert _train(tmp_path) == 2
     first, error = capsys.readouterr().err.strip().splitlines()
     assert first == "params: params.yaml (env quick)" and "model directory not found" in error

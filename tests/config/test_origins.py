@@ -7,6 +7,7 @@ import pytest
 from paw.cli import main
 from paw.config.origins import given_flags
 from paw.errors import PawError
+from tests.params_files import write_params
 
 ORIGINS = given_flags(
     {"max_steps": 0, "lr": None, "method": "copy", "rank": 4, "sample_ratio": 0.0},
@@ -35,15 +36,13 @@ def test_errors_raised_inside_are_rewritten():
             raise PawError("params.yaml: envs.quick.max_steps = 0 — expected a positive integer")
 
 
-@pytest.mark.parametrize("params_text", [None, "env: quick\nenvs:\n  quick:\n    models_dir: .\n    source_model: a\n"
-                                         "    target_model: b\n    train_batch_size: 2\n    max_steps: 5\n"
-                                         "    eval_sample_ratio: 1.0\n    eval_batch_size: 8\n"])
-def test_paw_train_names_the_flag_whether_or_not_there_is_a_params_file(params_text, tmp_path, capsys):
+@pytest.mark.parametrize("with_file", [False, True])
+def test_paw_train_names_the_flag_whether_or_not_there_is_a_params_file(with_file, tmp_path, capsys):
     params = tmp_path / "params.yaml"
-    if params_text:
-        params.write_text(params_text)
+    if with_file:
+        write_params(params, env="quick")
     code = main(["train", "--model", str(tmp_path / "m"), "--dataset", "arc-challenge", "--out", str(tmp_path / "o"),
-                 "--max-steps", "0", "--params", str(params) if params_text else "none"])
+                 "--max-steps", "0", "--params", str(params) if with_file else "none"])
     assert code == 2
     assert capsys.readouterr().err.strip().endswith("error: --max-steps 0 — expected a positive integer")
     assert not (tmp_path / "o").exists()

@@ -16,6 +16,7 @@ import torch
 from safetensors.torch import load_file
 
 from paw.errors import PawError
+from tests.params_files import write_params
 from tests.training.conftest import synthetic_items, synthetic_pairs
 
 
@@ -164,12 +165,8 @@ def _paw_train(*argv: str) -> int:
 
 
 def test_every_output_reports_the_same_window_mean_loss(tiny_llama, tmp_path, toy_arc, capsys):
-    params = tmp_path / "params.yaml"
-    params.write_text(
-        "env: cpu\ntrain:\n  log_every_n_steps: 5\n  val_every_n_steps: 50\n  checkpoint_every_n_steps: 50\n"
-        "lora:\n  r: 2\nenvs:\n  cpu:\n    models_dir: .\n    source_model: a\n    target_model: b\n"
-        "    train_batch_size: 2\n    max_steps: 12\n    eval_sample_ratio: 1.0\n    eval_batch_size: 8\n"
-    )
+    params = write_params(tmp_path / "params.yaml", profile={"max_steps": 12}, lora={"r": 2},
+                          train={"log_every_n_steps": 5, "val_every_n_steps": 50, "checkpoint_every_n_steps": 50})
     out = tmp_path / "out"
     assert _paw_train("--model", str(tiny_llama), "--dataset", "arc-challenge", "--data-path", str(toy_arc),
                       "--out", str(out), "--lr", "1e-3", "--params", str(params)) == 0  # fmt: skip
@@ -257,12 +254,8 @@ def toy_arc(tmp_path):
 
 @pytest.mark.slow
 def test_cli_log_is_concise_without_a_terminal(tiny_llama, tmp_path, toy_arc):
-    params = tmp_path / "params.yaml"
-    params.write_text(
-        "env: cpu\ntrain:\n  log_every_n_steps: 10\n  val_every_n_steps: 50\n  checkpoint_every_n_steps: 50\n"
-        "lora:\n  r: 2\nenvs:\n  cpu:\n    models_dir: .\n    source_model: a\n    target_model: b\n"
-        "    train_batch_size: 2\n    max_steps: 100\n    eval_sample_ratio: 1.0\n    eval_batch_size: 8\n"
-    )
+    params = write_params(tmp_path / "params.yaml", profile={"max_steps": 100}, lora={"r": 2},
+                          train={"log_every_n_steps": 10, "val_every_n_steps": 50, "checkpoint_every_n_steps": 50})
     result = run_cli(
         tmp_path, "--model", str(tiny_llama), "--dataset", "arc-challenge", "--data-path", str(toy_arc),
         "--out", str(tmp_path / "out"), "--lr", "1e-3", "--params", str(params),
@@ -291,12 +284,8 @@ def test_cli_rejects_a_missing_dataset_in_one_line(tiny_llama, tmp_path):
 
 @pytest.mark.slow
 def test_ddp_on_two_cpu_processes_writes_one_adapter(tiny_llama, tmp_path, toy_arc):
-    params = tmp_path / "params.yaml"
-    params.write_text(
-        "env: cpu\ntrain:\n  checkpoint_every_n_steps: 3\n  val_every_n_steps: 3\nlora:\n  r: 2\nenvs:\n  cpu:\n"
-        "    models_dir: .\n    source_model: a\n    target_model: b\n    train_batch_size: 2\n    max_steps: 6\n"
-        "    eval_sample_ratio: 1.0\n    eval_batch_size: 8\n"
-    )
+    params = write_params(tmp_path / "params.yaml", profile={"max_steps": 6}, lora={"r": 2},
+                          train={"checkpoint_every_n_steps": 3, "val_every_n_steps": 3})
     result = run_cli(
         tmp_path, "--model", str(tiny_llama), "--dataset", "arc-challenge", "--data-path", str(toy_arc),
         "--out", str(tmp_path / "out"), "--max-steps", "6", "--batch-size", "2", "--lr", "1e-3",
