@@ -23,6 +23,8 @@ if TYPE_CHECKING:
     import torch
     from transformers import PreTrainedModel
 
+    from paw.transfer.bases import Base
+
     from paw.config import Params
 
 WEIGHTS = "svd.safetensors"
@@ -58,16 +60,12 @@ def svd_seed(seed: int, path: str) -> int:
     return seed * 1_000_003 + zlib.crc32(path.encode())
 
 
-def module_svd(model: "PreTrainedModel", path: str, rank: int, seed: int) -> Factors:
-    """One module's truncated SVD, seeded by its path (`svd_seed`)."""
-    return truncated_svd(model.get_submodule(path).weight, rank, svd_seed(seed, path))
-
-
-def decompose_model(model: "PreTrainedModel", rank: int, seed: int) -> dict[str, Factors]:
+def decompose_base(base: "Base", rank: int, seed: int) -> dict[str, Factors]:
+    """Every decoder-layer linear module's truncated SVD, one weight in memory at a time."""
     from paw.transfer.layout import model_layout
 
-    sites = sorted(model_layout(model).sites.values(), key=lambda s: (s.layer, s.kind))
-    return {site.path: module_svd(model, site.path, rank, seed) for site in sites}
+    sites = sorted(model_layout(base.structure).sites.values(), key=lambda s: (s.layer, s.kind))
+    return {site.path: truncated_svd(base.weight(site.path), rank, svd_seed(seed, site.path)) for site in sites}
 
 
 def write_decomposition(out_dir: Path, factors: dict[str, Factors], meta: dict) -> None:
@@ -110,13 +108,14 @@ def read_decomposition(svd_dir: Path, model_dir: Path, rank: int) -> dict[str, F
 def decompose(model_dir: str | Path, out_dir: str | Path, svd_rank: int, seed: int = 0, dtype: str = "float32",
               trust_remote_code: bool = False) -> dict:
     """Decompose every linear module inside the decoder layers of the base at `model_dir` into `out_dir`."""
-    from paw.models import load_model, resolve_model_dir
+    from paw.models import resolve_model_dir
+    from paw.transfer.bases import Base
 
     model_dir = resolve_model_dir(model_dir)
     start = time.perf_counter()
-    model = load_model(model_dir, dtype=dtype, trust_remote_code=trust_remote_code, cache=True)
-    check_rank(svd_rank, model, model_dir)
-    factors = decompose_model(model, svd_rank, seed)
+    base = Base(model_dir, dtype, trust_remote_code)
+    check_rank(svd_rank, base.structure, model_dir)
+    factors = decompose_base(base, svd_rank, seed)
     meta = {
         "model": model_dir.name,
         "fingerprint": base_identity(model_dir),
