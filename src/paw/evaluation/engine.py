@@ -16,7 +16,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from paw.data import Item, get_task, sample_indices
-from paw.errors import PawError
 from paw.evaluation.metrics import mean_stderr
 from paw.evaluation.spec import EvalSpec
 from paw.scoring import predict

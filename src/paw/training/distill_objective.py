@@ -13,7 +13,6 @@ resume, the NaN guard, devices.
 
 from __future__ import annotations
 
-import dataclasses
 import hashlib
 import json
 from dataclasses import dataclass, field
