@@ -131,7 +131,8 @@ def render(rows: list[Mapping[str, Any]]) -> str:
                          + f"` ({r['wall_seconds'] / 60:.0f} min wall for what was not already cached)" for r in rows)
     return ("# Real pairs × transfer methods (env `real`, this CPU, seed 0)\n\n"
             "Accuracy ± stderr on the env's report metric; paired bootstrap intervals and exact McNemar p-values "
-            "(see `reports/summary.md` of each experiment).\nRecovery = (transferred − base) / (target LoRA − base).\n\n"
+            "(see `reports/summary.md` of each experiment).\n"
+            "Recovery = (transferred − base) / (target LoRA − base).\n\n"
             + results + "\n\n## Cost of each stage: seconds / peak RSS\n\n"
             "A stage that two experiments share ran once; its figures repeat.\n\n"
             + costs + "\n\n## Commands\n\n" + commands + "\n")

@@ -49,3 +49,17 @@ def check_memory_for(what: str, need_bytes: int, knobs: str) -> None:
     if need_bytes > available:
         raise PawError(f"{what} needs about {need_bytes / 2**30:.1f} GiB more memory, {available / 2**30:.1f} GiB "
                        f"is available — lower {knobs}")
+
+
+def check_disk_for(what: str, need_bytes: int, knobs: str) -> None:
+    """Refuse a phase whose files the temporary directory's disk cannot hold (a spilled probe), before it starts."""
+    import shutil
+    import tempfile
+
+    from paw.errors import PawError
+
+    folder = tempfile.gettempdir()
+    free = shutil.disk_usage(folder).free
+    if need_bytes > free:
+        raise PawError(f"{what} needs about {need_bytes / 2**30:.1f} GiB of disk in {folder}, "
+                       f"{free / 2**30:.1f} GiB is free — point TMPDIR at a larger disk or lower {knobs}")

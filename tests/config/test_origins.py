@@ -11,8 +11,8 @@ from tests.params_files import write_params
 
 ORIGINS = given_flags(
     {"max_steps": 0, "lr": None, "method": "copy", "rank": 4, "sample_ratio": 0.0},
-    {"max_steps": "envs.quick.max_steps", "lr": "envs.quick.lr", "method": "transfer.method", "rank": "transfer.svd_rank",
-     "sample_ratio": "sample_ratio"},
+    {"max_steps": "envs.quick.max_steps", "lr": "envs.quick.lr", "method": "transfer.method",
+     "rank": "transfer.svd_rank", "sample_ratio": "sample_ratio"},
 )
 
 
@@ -24,7 +24,8 @@ ORIGINS = given_flags(
     # Not given by a flag (lr), another key ending alike, a recorded value that is not the flag's: unchanged.
     ("params.yaml: envs.quick.lr = 0 — expected a positive number", None),
     ("params.yaml: eval.sample_ratio = 0.0 — expected a number in (0, 1]", None),
-    ("svd: computed with transfer.svd_rank = 8, but transfer.svd_rank = 4 — rerun", "svd: computed with transfer.svd_rank = 8, but --rank 4 — rerun"),
+    ("svd: computed with transfer.svd_rank = 8, but transfer.svd_rank = 4 — rerun",
+     "svd: computed with transfer.svd_rank = 8, but --rank 4 — rerun"),
 ])  # fmt: skip
 def test_rewrite_names_the_flag_only_for_values_a_flag_gave(message, expected):
     assert ORIGINS.rewrite(message) == (expected or message)

@@ -168,7 +168,8 @@ def test_unknown_transfer_method_lists_known(tiny_llama, llama_adapter, tiny_qwe
 def test_rank_larger_than_a_dimension(tiny_llama, llama_adapter, tmp_path):
     out = tmp_path / "out"
     result = paw("transfer", "--source-model", str(tiny_llama), "--source-adapter", str(llama_adapter),
-                 "--target-model", str(tiny_llama), "--out", str(out), "--method", "projection", "--svd-rank", "100000")
+                 "--target-model", str(tiny_llama), "--out", str(out), "--method", "projection",
+                 "--svd-rank", "100000")
     assert_clean_failure(result, "rank", out=out)
 
 

@@ -11,13 +11,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from paw.data.base import STYLES
 from paw.errors import PawError
+from paw.models.loading import torch_dtype
 
 if TYPE_CHECKING:
     from paw.config import Params
-
-STYLES = ("cloze", "letter")
-DTYPES = ("float32", "bfloat16", "float16", "auto")
 
 
 @dataclass(frozen=True)
@@ -43,8 +42,7 @@ class EvalSpec:
                 raise PawError(f"{name} = {value!r} — expected a positive integer")
         if self.prompt_style not in STYLES:
             raise PawError(f"prompt_style = {self.prompt_style!r} — expected cloze or letter")
-        if self.dtype not in DTYPES:
-            raise PawError(f"dtype = {self.dtype!r} — expected one of {', '.join(DTYPES)}")
+        torch_dtype(self.dtype)  # the loader's own check of the name
 
     @classmethod
     def from_params(cls, params: "Params") -> "EvalSpec":

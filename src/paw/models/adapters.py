@@ -71,19 +71,16 @@ def read_adapter(adapter_dir: str | Path) -> AdapterInfo:
 
 
 def _read_shapes(weights: Path) -> dict[str, dict[str, tuple[int, ...]]]:
-    from safetensors import SafetensorError, safe_open
+    from paw.models.loading import open_safetensors
 
     shapes: dict[str, dict[str, tuple[int, ...]]] = {}
-    try:
-        with safe_open(str(weights), framework="pt") as handle:
-            for key in handle.keys():
-                match = LORA_TENSOR_KEY.match(key)
-                if match is None:
-                    continue
-                shape = tuple(handle.get_slice(key).get_shape())
-                shapes.setdefault(match["module"], {})[match["part"]] = shape
-    except (SafetensorError, OSError, ValueError) as exc:
-        raise PawError(f"{weights}: not a readable safetensors file — corrupt or truncated ({exc})") from None
+    with open_safetensors(weights) as handle:
+        for key in handle.keys():
+            match = LORA_TENSOR_KEY.match(key)
+            if match is None:
+                continue
+            shape = tuple(handle.get_slice(key).get_shape())
+            shapes.setdefault(match["module"], {})[match["part"]] = shape
     if not shapes:
         raise PawError(f"{weights}: holds no LoRA tensors (expected keys like base_model.model.…lora_A.weight)")
     for module, parts in shapes.items():

@@ -7,8 +7,9 @@ Safety: weights only from safetensors (a pickle-only directory is refused: unpic
 from __future__ import annotations
 
 import hashlib
+from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Iterator
 
 from paw.errors import PawError
 from paw.io import read_json
@@ -108,17 +109,13 @@ def load_model(
     quiet_hf()
     from transformers import AutoModelForCausalLM
 
-    kwargs: dict[str, Any] = {"dtype": torch_dtype(dtype), "use_safetensors": True, "trust_remote_code": trust_remote_code}
-    if config.get("model_type") in EAGER_ATTENTION:
-        kwargs["attn_implementation"] = "eager"
+    kwargs: dict[str, Any] = {"dtype": torch_dtype(dtype), "use_safetensors": True,
+                              **architecture_kwargs(config.get("model_type"), trust_remote_code)}
     try:
         model = AutoModelForCausalLM.from_pretrained(model_dir, **kwargs)
     except ValueError as exc:
         if "trust_remote_code" in str(exc):
-            raise PawError(
-                f"{model_dir}: this model needs its own code — set models.trust_remote_code: true in params.yaml "
-                "only if you trust it"
-            ) from None
+            raise needs_own_code(model_dir) from None
         raise PawError(f"{model_dir}: model could not be loaded ({exc})") from None
     except (OSError, RuntimeError) as exc:
         raise PawError(f"{model_dir}: model weights could not be loaded ({str(exc).splitlines()[0]})") from None
@@ -126,3 +123,28 @@ def load_model(
     if cache:
         _BASE_CACHE[key] = model
     return model
+
+
+def architecture_kwargs(model_type: str | None, trust_remote_code: bool) -> dict[str, Any]:
+    """What building any model of this type needs, loaded or on the meta device (paw.transfer.bases)."""
+    kwargs: dict[str, Any] = {"trust_remote_code": trust_remote_code}
+    if model_type in EAGER_ATTENTION:
+        kwargs["attn_implementation"] = "eager"
+    return kwargs
+
+
+def needs_own_code(model_dir: Path) -> PawError:
+    return PawError(f"{model_dir}: this model needs its own code — set models.trust_remote_code: true in params.yaml "
+                    "only if you trust it")
+
+
+@contextmanager
+def open_safetensors(path: Path) -> Iterator[Any]:
+    """safe_open, with a damaged file named in one line instead of a library traceback."""
+    from safetensors import SafetensorError, safe_open
+
+    try:
+        with safe_open(str(path), framework="pt") as handle:
+            yield handle
+    except (SafetensorError, OSError, ValueError) as exc:
+        raise PawError(f"{path}: not a readable safetensors file — corrupt or truncated ({exc})") from None

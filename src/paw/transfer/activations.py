@@ -91,10 +91,9 @@ def paired_activations(ctx: "TransferContext", max_texts: int, max_length: int, 
 
 def _probe_side(ctx: "TransferContext", side: str, paired: list[PairedText], paths: list[str],
                 inputs: SpilledActivations, outputs: SpilledActivations, hidden: bool, wanted) -> list:
-    """One base's passes over every probe text; the base is freed on return (no reference outlives this frame),
-    before the other side's is loaded. Returns its residual stream per layer boundary (empty without `hidden`)."""
-    import gc
-
+    """One base's passes over every probe text; the base is freed when the block ends (its name is dropped inside
+    it), before the other side's is loaded. Returns its residual stream per layer boundary (empty without
+    `hidden`)."""
     import torch
 
     from paw.transfer.progress import step
@@ -108,8 +107,7 @@ def _probe_side(ctx: "TransferContext", side: str, paired: list[PairedText], pat
             per_layer = per_layer or [[] for _ in states]
             for bucket, state in zip(per_layer, states):
                 bucket.append(state)
-        del model
-    gc.collect()
+        del model  # `loaded()` collects once no reference is left
     return [torch.cat(chunks, 0) for chunks in per_layer]
 
 

@@ -65,12 +65,12 @@ class Base:
     def tensor(self, key: str) -> "torch.Tensor":
         import torch
 
-        from paw.models.loading import torch_dtype
+        from paw.models.loading import open_safetensors, torch_dtype
 
         where = self.files().get(key)
         if where is None:
             return self._from_loaded_model(key)
-        with readable(self.model_dir / where) as handle:
+        with open_safetensors(self.model_dir / where) as handle:
             tensor = handle.get_tensor(key)
         wanted = torch_dtype(self.dtype)
         if wanted != "auto":
@@ -115,37 +115,23 @@ class Base:
 
 def tensor_files(model_dir: Path) -> dict[str, str]:
     """Tensor name -> the safetensors file holding it (sharded checkpoints through their index)."""
+    from paw.models.loading import open_safetensors
+
     index = model_dir / INDEX
     if index.is_file():
         return dict(json.loads(index.read_text())["weight_map"])
     files = {}
     for path in sorted(model_dir.glob("*.safetensors")):
-        with readable(path) as handle:
+        with open_safetensors(path) as handle:
             files.update({key: path.name for key in handle.keys()})
     return files
-
-
-@contextmanager
-def readable(path: Path):
-    """safe_open, with a damaged file named in one line instead of a library traceback."""
-    from safetensors import safe_open
-
-    try:
-        with safe_open(str(path), framework="pt") as handle:
-            yield handle
-    except (OSError, ValueError, RuntimeError) as exc:
-        raise PawError(f"{path}: not a readable safetensors file — corrupt or truncated ({exc})") from None
-    except Exception as exc:  # safetensors' own SafetensorError derives from Exception only
-        if type(exc).__name__ != "SafetensorError":
-            raise
-        raise PawError(f"{path}: not a readable safetensors file — corrupt or truncated ({exc})") from None
 
 
 def build_structure(model_dir: Path, trust_remote_code: bool) -> "PreTrainedModel":
     """The model class instantiated on the meta device from config.json alone."""
     import torch
 
-    from paw.models.loading import EAGER_ATTENTION, check_safetensors_weights
+    from paw.models.loading import architecture_kwargs, check_safetensors_weights, needs_own_code
     from paw.models.quiet import quiet_hf
 
     check_safetensors_weights(model_dir)
@@ -156,11 +142,8 @@ def build_structure(model_dir: Path, trust_remote_code: bool) -> "PreTrainedMode
         config = AutoConfig.from_pretrained(model_dir, trust_remote_code=trust_remote_code)
     except ValueError as exc:
         if "trust_remote_code" in str(exc):
-            raise PawError(f"{model_dir}: this model needs its own code — set models.trust_remote_code: true in "
-                           "params.yaml only if you trust it") from None
+            raise needs_own_code(model_dir) from None
         raise PawError(f"{model_dir}: config.json could not be read ({exc})") from None
-    kwargs: dict[str, Any] = {"trust_remote_code": trust_remote_code}
-    if getattr(config, "model_type", None) in EAGER_ATTENTION:
-        kwargs["attn_implementation"] = "eager"
     with torch.device("meta"):
-        return AutoModelForCausalLM.from_config(config, **kwargs).eval()
+        return AutoModelForCausalLM.from_config(
+            config, **architecture_kwargs(getattr(config, "model_type", None), trust_remote_code)).eval()

@@ -9,7 +9,6 @@ where), removed by `cleanup` or when the store is garbage-collected.
 
 from __future__ import annotations
 
-import shutil
 import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterator
@@ -23,8 +22,8 @@ Key = tuple[str, str]  # (side, module path)
 
 
 class SpilledActivations:
-    def __init__(self, folder: tempfile.TemporaryDirectory | None = None) -> None:
-        self._folder = folder or tempfile.TemporaryDirectory(prefix="paw-probe-")
+    def __init__(self) -> None:
+        self._folder = tempfile.TemporaryDirectory(prefix="paw-probe-")
         self._widths: dict[Key, int] = {}
         self._loaded: dict[Key, "torch.Tensor"] = {}
 
@@ -69,19 +68,7 @@ class SpilledActivations:
     def __len__(self) -> int:
         return len(self._widths)
 
-    def items(self) -> Iterator[tuple[Key, "torch.Tensor"]]:
-        return ((key, self[key]) for key in list(self._widths))
-
     def cleanup(self) -> None:
         self._loaded.clear()
         self._widths.clear()
         self._folder.cleanup()
-
-
-def check_disk_for(what: str, need_bytes: int, knobs: str) -> None:
-    """Refuse a spill that the temporary directory's disk cannot hold, before the passes start."""
-    folder = tempfile.gettempdir()
-    free = shutil.disk_usage(folder).free
-    if need_bytes > free:
-        raise PawError(f"{what} needs about {need_bytes / 2**30:.1f} GiB of disk in {folder}, "
-                       f"{free / 2**30:.1f} GiB is free — point TMPDIR at a larger disk or lower {knobs}")

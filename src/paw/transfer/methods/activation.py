@@ -20,8 +20,7 @@ from dataclasses import dataclass
 from paw.fields import one_of, param, positive
 from paw.transfer.methods.options import ProbeOptions
 from paw.transfer.registry import ModulePlan, TransferMethod, register
-from paw.resources import check_memory_for
-from paw.transfer.spill import check_disk_for
+from paw.resources import check_disk_for, check_memory_for
 from paw.transfer.layout import parse_path
 from paw.transfer.activations import paired_activations
 
