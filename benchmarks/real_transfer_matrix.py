@@ -32,7 +32,8 @@ from benchmarks.toy_transfer_matrix import comparison_cell, recovery_cell
 from paw.io import atomic_file, read_json
 from paw.reporting.sweep import dvc_executable
 
-PAIRS = {"gemma3-270m → qwen2.5-coder-0.5b": ("gemma-3-270m", "qwen2.5-coder-0.5b-instruct")}
+PAIRS = {"gemma3-270m → qwen2.5-coder-0.5b": ("gemma-3-270m", "qwen2.5-coder-0.5b-instruct"),
+         "qwen2.5-coder-0.5b → 1.5b": ("qwen2.5-coder-0.5b-instruct", "qwen2.5-coder-1.5b-instruct")}
 METHODS = ("aligned", "cross_lora", "activation", "distill")
 DISTILL_QUESTIONS, DISTILL_STEPS, DISTILL_BATCH = 240, 60, 4
 RESULTS, TABLE = Path("reports/real_matrix.json"), Path("reports/real_matrix.md")
@@ -142,10 +143,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--table", action="store_true", help="only render reports/real_matrix.json")
     parser.add_argument("--data-path", help="local rows in the hub schema (offline); default: the hub id")
+    parser.add_argument("--pairs", nargs="+", default=list(PAIRS), choices=PAIRS)
     parser.add_argument("--methods", nargs="+", default=list(METHODS), choices=METHODS)
     args = parser.parse_args()
     if not args.table:
-        for pair in PAIRS:
+        for pair in args.pairs:
             for method in args.methods:
                 record(run_one(pair, method, args.data_path))
                 print(render(load_rows()), flush=True)
