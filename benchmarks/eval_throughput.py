@@ -169,7 +169,7 @@ def layout_tokens(model_dir: Path, task: str, data: Path) -> tuple[int, int, int
     from transformers import AutoConfig
 
     from paw.evaluation.engine import load_eval_set
-    from paw.evaluation.packing import plain_rows, shared_row
+    from paw.packing import plain_rows, shared_row
     from paw.evaluation.requests import build_requests, resolve_max_length
     from paw.models import load_tokenizer
 

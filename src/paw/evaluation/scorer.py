@@ -1,7 +1,7 @@
 """Run a causal LM over packed rows and return each request's loglikelihood.
 
 Speed comes from three choices: rows are batched by a token budget, longest first (little padding); each
-question's shared context is computed once (see packing.py); and the output head runs only on the hidden states
+question's shared context is computed once (see paw.packing); and the output head runs only on the hidden states
 of scored positions — with a 262k vocabulary the head is most of a small model's cost. Values equal lm-eval's:
 the final logits, softcap and log-softmax are paw.scoring's, summed over the continuation tokens in float64.
 """
@@ -11,8 +11,8 @@ from __future__ import annotations
 import sys
 from typing import TYPE_CHECKING, Callable
 
-from paw.evaluation.packing import Row, plain_rows, shared_row, token_budget_batches
 from paw.evaluation.requests import Request
+from paw.packing import Row, attention_masks, layouts_agree, plain_rows, row_tensors, shared_row, token_budget_batches
 from paw.scoring import final_logits, softcap, token_logprobs
 
 if TYPE_CHECKING:
@@ -31,10 +31,6 @@ class Scorer:
         self.backbone = getattr(model, model.base_model_prefix)
         self.head = model.get_output_embeddings()
         self.softcap = softcap(model.config)
-        layer_types = getattr(model.config, "layer_types", None) or ()
-        sliding = "sliding_attention" in layer_types
-        self.sliding_window = getattr(model.config, "sliding_window", None) if sliding else None
-        self.mask_by_layer_type = bool(layer_types)
 
     @property
     def device(self) -> "torch.device":
@@ -87,13 +83,7 @@ class Scorer:
                     self._score_batch([shared_row(sample, 0)], causal, packed=False)
         except (TypeError, ValueError, RuntimeError, AttributeError):
             return False
-        if not self.half_precision:
-            return bool(torch.allclose(shared, plain, atol=1e-3, rtol=1e-5))
-        # In bf16/fp16 two layouts of the same sums differ by rounding alone, up to 0.37 nats a choice on
-        # Qwen2.5-0.5B and ARC-Easy; a model that ignores the masks gives the plain causal scores of the packed row,
-        # which on choices of 3+ tokens sit ≥ 1 nat from the separate ones. Packed must be the nearer of the two.
-        gap = float((causal - plain).abs().max())
-        return gap == 0.0 or float((shared - plain).abs().max()) <= 0.5 * gap
+        return layouts_agree(shared, plain, causal, self.half_precision)
 
     @property
     def half_precision(self) -> bool:
@@ -105,24 +95,15 @@ class Scorer:
         import torch
 
         device = self.device
-        width = max(len(row) for row in batch)
-        tokens = torch.zeros(len(batch), width, dtype=torch.long)
-        positions = torch.zeros(len(batch), width, dtype=torch.long)
-        branches = torch.full((len(batch), width), -1, dtype=torch.long)
-        for b, row in enumerate(batch):
-            n = len(row)
-            tokens[b, :n] = torch.tensor(row.tokens)
-            positions[b, :n] = torch.tensor(row.positions)
-            branches[b, :n] = torch.tensor(row.branches)
-        kwargs = {"input_ids": tokens.to(device), "position_ids": positions.to(device), "use_cache": False}
+        tensors = row_tensors(batch)
+        positions, branches = tensors["position_ids"].to(device), tensors["branches"].to(device)
+        kwargs = {"input_ids": tensors["input_ids"].to(device), "position_ids": positions, "use_cache": False}
         if self.share_context if packed is None else packed:
             kwargs["attention_mask"] = self._masks(positions, branches, device)
         else:
-            kwargs["attention_mask"] = (branches >= 0).long().to(device)
+            kwargs["attention_mask"] = (branches >= 0).long()
         hidden = self.backbone(**kwargs).last_hidden_state.flatten(0, 1)
-        flat_positions = torch.tensor([b * width + index for b, row in enumerate(batch) for index, _, _ in row.scored])
-        targets = torch.tensor([t for row in batch for _, t, _ in row.scored])
-        owners = torch.tensor([r for row in batch for _, _, r in row.scored])
+        flat_positions, targets, owners = tensors["scored_index"], tensors["scored_target"], tensors["scored_owner"]
         # Choices that share the context are all predicted from its last position (their first token): run the
         # output head once per distinct position, then pick each target from it.
         distinct, which = torch.unique(flat_positions, return_inverse=True)
@@ -137,32 +118,6 @@ class Scorer:
         lls.index_add_(0, owners, token_lls)
 
     def _masks(self, positions, branches, device):
-        """Additive 4D masks: a token sees earlier tokens of the shared prefix and of its own choice only."""
-        import torch
-
+        """The packed layout's attention masks (paw.packing) in the model's dtype, on its device."""
         dtype = next(self.model.parameters()).dtype
-        valid = branches >= 0
-        same_branch = (branches[:, None, :] == 0) | (branches[:, None, :] == branches[:, :, None])
-        index = torch.arange(branches.shape[1])
-        causal = index[None, :, None] >= index[None, None, :]
-        allowed = same_branch & causal & valid[:, None, :]
-        # Padding rows see themselves only, so softmax never meets an all-masked row.
-        allowed |= (~valid[:, :, None]) & torch.eye(branches.shape[1], dtype=torch.bool)[None]
-        full = _additive(allowed, dtype).to(device)
-        if not self.mask_by_layer_type:
-            return full
-        masks = {"full_attention": full}
-        if self.sliding_window:
-            near = (positions[:, :, None] - positions[:, None, :]) < self.sliding_window
-            masks["sliding_attention"] = _additive(allowed & (near | ~valid[:, :, None]), dtype).to(device)
-        else:
-            masks["sliding_attention"] = full
-        return masks
-
-
-def _additive(allowed, dtype):
-    import torch
-
-    mask = torch.zeros(allowed.shape, dtype=dtype)
-    mask.masked_fill_(~allowed, torch.finfo(dtype).min)
-    return mask[:, None]
+        return attention_masks(self.model.config, dtype, positions.to(device), branches.to(device))

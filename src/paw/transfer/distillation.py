@@ -98,7 +98,8 @@ def teacher_pass(source_model_dir, source_adapter_dir, questions, held_out, temp
 def distill_transfer(source_model_dir, source_adapter_dir, target_model_dir, questions: Sequence["Item"],
                      held_out: Sequence["Item"], setup: "TrainSetup", checkpoint_dir, *, temperature: float = 1.0,
                      dtype: str = "float32", eval_batch_size: int = 8, init: Carried | None = None,
-                     summary: dict | None = None, extra_callbacks: Sequence[Any] = ()) -> Carried:
+                     summary: dict | None = None, extra_callbacks: Sequence[Any] = (),
+                     share_context: bool = True) -> Carried:
     """Distil and return the student as a `Carried` (see the module docstring). `questions` train the student,
     `held_out` only measure it; both are stripped of their gold index here. Training resumes from
     checkpoint_dir after an interruption."""
@@ -116,7 +117,7 @@ def distill_transfer(source_model_dir, source_adapter_dir, target_model_dir, que
     teacher, teacher_held = teacher_pass(source_model_dir, source_adapter_dir, questions, held_out, temperature,
                                          dtype, setup.trust_remote_code, eval_batch_size)
     teacher_seconds = time.perf_counter() - start
-    objective = DistillObjective(questions, teacher, temperature)
+    objective = DistillObjective(questions, teacher, temperature, share_context=share_context)
     if init is not None:
         objective.initial, objective.initial_scale = dict(init.weights), init.alpha / init.r
     with tempfile.TemporaryDirectory(prefix="paw-distill-") as work:
@@ -131,7 +132,8 @@ def distill_transfer(source_model_dir, source_adapter_dir, target_model_dir, que
     diagnostics = {
         "questions": len(questions), "steps": metrics["steps"], "batch_size": setup.batch_size, "lr": setup.lr,
         "temperature": temperature, "final_train_loss": metrics["final_train_loss"],
-        "init_modules": len(objective.initial), "held_out_base": before, "held_out_student": after,
+        "init_modules": len(objective.initial), "packed_rows": objective.share_context,
+        "held_out_base": before, "held_out_student": after,
     }
     full = {"method": "distill", "method_summary": SUMMARY, "options": {},
             "source_model": resolve_model_dir(source_model_dir).name, **(summary or {}), "method_kind": KIND,
