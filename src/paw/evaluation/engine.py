@@ -1,15 +1,12 @@
 """`evaluate`: score a base model (optionally with a LoRA adapter) on a task and write metrics + predictions.
 
-Outputs, written atomically into `out_dir` (a failed run leaves no directory behind):
-- metrics.json: task, split, prompt_style, n, acc, acc_stderr, acc_norm, acc_norm_stderr, model, adapter,
-  seconds, items_per_second, peak_ram_mb, peak_gpu_mb (null on CPU), plus how it was scored.
-- predictions.jsonl: per item, in input-row order: id, gold, ll (one float per choice), pred, pred_norm.
+Outputs, written atomically into `out_dir` (a failed run leaves no directory behind): metrics.json and
+predictions.jsonl, whose layout, writer and reader are in records.py.
 Model and adapter are recorded by directory name, so metrics are identical across machines.
 """
 
 from __future__ import annotations
 
-import json
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from paw.data import Item, get_task, sample_indices
 from paw.evaluation.metrics import mean_stderr
+from paw.evaluation.records import write_evaluation
 from paw.evaluation.spec import EvalSpec
 from paw.scoring import predict
 
@@ -118,16 +116,6 @@ def summarize(eval_set: EvalSet, lls: list[list[float]]) -> tuple[dict[str, Any]
     return metrics, predictions
 
 
-def write_outputs(out_dir: str | Path, metrics: dict[str, Any], predictions: list[dict[str, Any]]) -> None:
-    from paw.io import atomic_dir
-
-    with atomic_dir(out_dir) as tmp:
-        (tmp / "metrics.json").write_text(json.dumps(metrics, indent=2, allow_nan=False) + "\n")
-        with open(tmp / "predictions.jsonl", "w") as handle:
-            for line in predictions:
-                handle.write(json.dumps(line) + "\n")
-
-
 def evaluate(model_dir: str | Path, adapter_dir: str | Path | None, task_name: str, out_dir: str | Path,
              **options: Any) -> dict[str, Any]:
     """Score `model_dir` (+ `adapter_dir`) on a task; write out_dir/metrics.json and predictions.jsonl; return
@@ -210,7 +198,7 @@ def finish(eval_set: EvalSet, lls, out_dir, model_dir, adapter_dir, seconds: flo
         "peak_ram_mb": peak_ram_mb(),
         "peak_gpu_mb": peak_gpu_mb(),
     })
-    write_outputs(out_dir, metrics, predictions)
+    write_evaluation(out_dir, metrics, predictions)
     return metrics
 
 

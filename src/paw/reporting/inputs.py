@@ -6,8 +6,6 @@ never built from half the evidence.
 
 from __future__ import annotations
 
-import json
-import math
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Mapping
@@ -15,6 +13,7 @@ from typing import Any, Mapping
 import numpy as np
 
 from paw.errors import PawError
+from paw.evaluation.records import METRICS_FILE, PREDICTIONS_FILE, read_metrics, read_predictions
 from paw.io import read_json
 
 # Evaluations in report order, with the label a reader sees.
@@ -53,58 +52,19 @@ class ReportInputs:
     transfer: dict[str, Any]  # diagnostics.json as written
 
 
-def read_eval_metrics(path: Path) -> dict[str, Any]:
-    metrics = read_json(path)
-    if not isinstance(metrics, Mapping):
-        raise PawError(f"{path}: expected a JSON object of evaluation metrics")
-    # acc_stderr is not checked: it is undefined (NaN or null) for a single item, and the report says so.
-    for key in ("n", "acc"):
-        value = metrics.get(key)
-        if not is_number(value):
-            raise PawError(f"{path}: {key} = {value!r} — expected a number")
-    return dict(metrics)
-
-
-def read_predictions(path: Path) -> list[dict[str, Any]]:
-    """One JSON object per line with at least id, gold and pred; ids unique."""
-    if not path.is_file():
-        raise PawError(f"{path}: file not found")
-    rows, seen = [], set()
-    with path.open() as handle:
-        for lineno, line in enumerate(handle, 1):
-            if not line.strip():
-                continue
-            try:
-                row = json.loads(line)
-            except json.JSONDecodeError as exc:
-                raise PawError(f"{path}:{lineno}: not valid JSON ({exc.msg})") from None
-            missing = [k for k in PREDICTION_KEYS if not isinstance(row, Mapping) or k not in row]
-            if missing:
-                expected = "expected keys id, gold, ll, pred, pred_norm"
-                raise PawError(f"{path}:{lineno}: missing {', '.join(missing)} — {expected}")
-            item_id = str(row["id"])
-            if item_id in seen:
-                raise PawError(f"{path}:{lineno}: id {item_id!r} appears twice — expected one line per item")
-            seen.add(item_id)
-            rows.append(row)
-    if not rows:
-        raise PawError(f"{path}: no predictions — expected one JSON line per evaluated item")
-    return rows
-
-
 def read_evaluation(reports_dir: Path, name: str) -> Evaluation:
     directory = eval_dir(name, reports_dir)
-    metrics = read_eval_metrics(directory / "metrics.json")
-    rows = sorted(read_predictions(directory / "predictions.jsonl"), key=lambda r: str(r["id"]))
+    metrics = read_metrics(directory / METRICS_FILE)
+    rows = sorted(read_predictions(directory / PREDICTIONS_FILE), key=lambda r: str(r["id"]))
     if int(metrics["n"]) != len(rows):
         raise PawError(
-            f"{directory / 'metrics.json'}: n = {metrics['n']} — expected {len(rows)}, the lines of predictions.jsonl"
+            f"{directory / METRICS_FILE}: n = {metrics['n']} — expected {len(rows)}, the lines of predictions.jsonl"
         )
     correct = {"acc": np.array([r["pred"] == r["gold"] for r in rows], dtype=bool)}
     # The paired tests use the predictions and the table uses metrics.json: they must describe the same run.
     if abs(float(correct["acc"].mean()) - float(metrics["acc"])) > 1e-6:
         raise PawError(
-            f"{directory / 'metrics.json'}: acc = {metrics['acc']} — expected {correct['acc'].mean():.6g}, the share "
+            f"{directory / METRICS_FILE}: acc = {metrics['acc']} — expected {correct['acc'].mean():.6g}, the share "
             "of predictions.jsonl items with pred == gold (are the two files from different runs?)"
         )
     if all(r.get("pred_norm") is not None for r in rows):
@@ -121,7 +81,7 @@ def check_same_items(evaluations: Mapping[str, Evaluation], reports_dir: Path) -
         extra = sorted(set(evaluation.ids) - set(reference.ids))[:3]
         lacking = sorted(set(reference.ids) - set(evaluation.ids))[:3]
         raise PawError(
-            f"{eval_dir(name, reports_dir) / 'predictions.jsonl'}: item ids differ from {first}'s "
+            f"{eval_dir(name, reports_dir) / PREDICTIONS_FILE}: item ids differ from {first}'s "
             f"(extra {extra}, missing {lacking}) — expected every model evaluated on the same items"
         )
 
@@ -148,8 +108,3 @@ def read_inputs(
     if not isinstance(transfer, Mapping):
         raise PawError(f"{path}: expected a JSON object of transfer diagnostics")
     return ReportInputs(evaluations, train, dict(transfer))
-
-
-def is_number(value: Any) -> bool:
-    """A finite int or float (not a bool): what a metric value must be."""
-    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)

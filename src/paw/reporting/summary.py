@@ -14,7 +14,8 @@ from typing import Any, Mapping
 import numpy as np
 
 from paw.reporting import stats
-from paw.reporting.inputs import EVAL_LABELS, ReportInputs, is_number
+from paw.evaluation.records import is_number
+from paw.reporting.inputs import EVAL_LABELS, ReportInputs
 
 # (name, A, B): A − B on the same items. The first three answer the question; the others make it readable.
 COMPARISONS = (
