@@ -181,13 +181,25 @@ def test_cli_writes_the_report(reports_dir, capsys):
     assert (reports_dir / "summary.md").is_file()
 
 
-def test_transfer_summary_tolerates_missing_and_other_shapes():
-    assert summarize_transfer({}) == {}
-    assert summarize_transfer({"method": "copy", "coverage": 0.25}) == {"method": "copy", "coverage": 0.25}
-    # Counts in place of a share, no totals block, per-module records as a mapping: means come from the records.
-    out = summarize_transfer({"coverage": {"transferred": 3, "total": 4},
-                              "modules": {"a": {"similarity": 0.5, "chance": 0.25}, "b": {"similarity": 0.3}}})
-    assert out["coverage"] == 0.75 and out["mean_similarity"] == pytest.approx(0.4) and out["chance"] == 0.25
+def test_transfer_diagnostics_are_read_in_the_shape_the_transfer_writes(reports_dir):
+    """One shape (paw.transfer.records), written by the transfer and read by the report; another is refused."""
+    from tests.reporting.conftest import TRANSFER_DIAGNOSTICS
+
+    assert summarize_transfer(TRANSFER_DIAGNOSTICS) == {
+        "method": "aligned", "threshold": 0.0001, "rank": 64, "layer_map": "relative-depth",
+        "modules_considered": 28, "modules_kept": 21, "coverage": 0.75, "mean_similarity": 0.4, "chance": 0.1,
+        "mean_energy_kept": 0.8, "mean_norm_ratio": 1.1, "mean_update_size": 0.01, "seconds": 1.5,
+        "peak_ram_mb": 900.0, "peak_gpu_mb": None,
+        "coverage_by_kind": {"down_proj": 0.5, "q_proj": 1.0}, "coverage_by_depth": {"early": 0.75}}
+    path = reports_dir / "transfer" / "diagnostics.json"
+    # Counts in place of a share and no totals block: nothing writes that, so nothing is guessed from it.
+    path.write_text(json.dumps({"method": "copy", "coverage": {"transferred": 3, "total": 4}}))
+    with pytest.raises(PawError, match=r"transfer/diagnostics\.json: no totals block — expected the diagnostics"):
+        write_report(reports_dir, reports_dir, SETTINGS, RUN)
+    path.write_text(json.dumps({**TRANSFER_DIAGNOSTICS, "totals": {"modules_considered": 4, "coverage": 0.5}}))
+    with pytest.raises(PawError, match=r"totals\.modules_kept = None — expected a number"):
+        write_report(reports_dir, reports_dir, SETTINGS, RUN)
+    assert not (reports_dir / "summary.json").exists()
 
 
 def test_single_item_evaluations_report_undefined_errors(tmp_path):

@@ -15,6 +15,7 @@ import numpy as np
 from paw.errors import PawError
 from paw.evaluation.records import METRICS_FILE, PREDICTIONS_FILE, read_metrics, read_predictions
 from paw.io import read_json
+from paw.transfer.records import DIAGNOSTICS_FILE, read_diagnostics
 
 # Evaluations in report order, with the label a reader sees.
 EVAL_LABELS = {
@@ -103,8 +104,5 @@ def read_inputs(
         if not isinstance(metrics, Mapping):
             raise PawError(f"{path}: expected a JSON object of training metrics")
         train[role] = dict(metrics)
-    path = Path(transfer_diagnostics) if transfer_diagnostics else reports_dir / "transfer" / "diagnostics.json"
-    transfer = read_json(path)
-    if not isinstance(transfer, Mapping):
-        raise PawError(f"{path}: expected a JSON object of transfer diagnostics")
-    return ReportInputs(evaluations, train, dict(transfer))
+    path = Path(transfer_diagnostics) if transfer_diagnostics else reports_dir / "transfer" / DIAGNOSTICS_FILE
+    return ReportInputs(evaluations, train, read_diagnostics(path))

@@ -14,7 +14,6 @@ from typing import Any, Mapping
 import numpy as np
 
 from paw.reporting import stats
-from paw.evaluation.records import is_number
 from paw.reporting.inputs import EVAL_LABELS, ReportInputs
 
 # (name, A, B): A − B on the same items. The first three answer the question; the others make it readable.
@@ -120,57 +119,37 @@ def _recovery(
     }
 
 
-# Diagnostics keys carried into the summary (top level or under `totals`), renamed where the report says it better.
-TRANSFER_KEYS = {
-    "method": "method", "method_kind": "kind", "threshold": "threshold", "rank": "rank", "layer_map": "layer_map",
-    "held_out_agreement": "teacher_student_agreement",
-    "modules_considered": "modules_considered", "modules_kept": "modules_kept", "coverage": "coverage",
-    "mean_similarity": "mean_similarity", "mean_chance": "chance", "chance": "chance",
-    "mean_energy_kept": "mean_energy_kept", "mean_norm_ratio": "mean_norm_ratio",
-    "mean_update_size": "mean_update_size", "suspicious_modules": "suspicious_modules", "seconds": "seconds",
-    "peak_ram_mb": "peak_ram_mb",
-    "peak_gpu_mb": "peak_gpu_mb",
-}
+# What the summary takes from the transfer diagnostics (see paw.transfer.records for their shape): (block, key,
+# name in the summary), in the summary's order; a key the block lacks is skipped, never invented.
+TRANSFER_KEYS = (
+    (None, "method", "method"), (None, "method_kind", "kind"), (None, "threshold", "threshold"),
+    (None, "rank", "rank"), (None, "layer_map", "layer_map"),
+    (None, "held_out_agreement", "teacher_student_agreement"),
+    ("totals", "modules_considered", "modules_considered"), ("totals", "modules_kept", "modules_kept"),
+    ("totals", "coverage", "coverage"), ("totals", "mean_similarity", "mean_similarity"),
+    ("totals", "mean_chance", "chance"), ("totals", "mean_energy_kept", "mean_energy_kept"),
+    ("totals", "mean_norm_ratio", "mean_norm_ratio"), ("totals", "mean_update_size", "mean_update_size"),
+    ("totals", "suspicious_modules", "suspicious_modules"), ("totals", "seconds", "seconds"),
+    ("totals", "peak_ram_mb", "peak_ram_mb"), ("totals", "peak_gpu_mb", "peak_gpu_mb"),
+)
 
 
 def summarize_transfer(diagnostics: Mapping[str, Any]) -> dict[str, Any]:
-    """The numbers a reader needs from the transfer diagnostics; absent keys are skipped, never invented.
+    """The numbers a reader needs from the transfer diagnostics.
 
-    Coverage is the share of candidate modules that received an adapter (also by projection kind and depth when
-    the diagnostics break it down); similarity is the mean over modules, next to its chance level, both on 0..1.
+    Coverage is the share of candidate modules that received an adapter, also by projection kind and by depth;
+    similarity is the mean over modules, next to its chance level, both on 0..1.
     """
-    totals = diagnostics.get("totals") if isinstance(diagnostics.get("totals"), Mapping) else {}
-    merged = {**diagnostics, **totals}
+    blocks = {None: diagnostics, "totals": diagnostics["totals"]}
     out: dict[str, Any] = {}
-    for key, name in TRANSFER_KEYS.items():
-        value = merged.get(key)
-        if name not in out and (is_number(value) or isinstance(value, str) or (value is None and key in merged)):
-            out[name] = _clean(value)
-    coverage = merged.get("coverage")
-    if isinstance(coverage, Mapping):  # {transferred|kept: k, total: n} in place of a share
-        fraction = _coverage_fraction(coverage)
-        if fraction is not None:
-            out["coverage"] = fraction
+    for block, key, name in TRANSFER_KEYS:
+        if key in blocks[block]:
+            out[name] = _clean(blocks[block][key])
     for group in ("by_kind", "by_depth"):
-        shares = {k: b.get("share") for k, b in (merged.get(group) or {}).items() if isinstance(b, Mapping)}
+        shares = {k: _clean(b["share"]) for k, b in (blocks["totals"].get(group) or {}).items()}
         if shares:
-            out[f"coverage_{group}"] = {k: _clean(v) for k, v in shares.items()}
-    modules = diagnostics.get("modules")
-    records = list(modules.values()) if isinstance(modules, Mapping) else modules if isinstance(modules, list) else []
-    records = [r for r in records if isinstance(r, Mapping)]
-    for key, name in (("similarity", "mean_similarity"), ("chance", "chance")):
-        values = [float(r[key]) for r in records if is_number(r.get(key))]
-        if values and out.get(name) is None:
-            out[name] = float(np.mean(values))
+            out[f"coverage_{group}"] = shares
     return out
-
-
-def _coverage_fraction(counts: Mapping[str, Any]) -> float | None:
-    for done in ("transferred", "kept", "modules_kept"):
-        for total in ("total", "considered", "modules_considered"):
-            if is_number(counts.get(done)) and counts.get(total):
-                return float(counts[done]) / float(counts[total])
-    return float(counts["share"]) if is_number(counts.get("share")) else None
 
 
 def recovery_sentence(summary: Mapping[str, Any]) -> str:

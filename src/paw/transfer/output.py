@@ -1,5 +1,5 @@
 """Write a transfer's results atomically: `adapter/`, `control/` (norm-matched random updates), `diagnostics.json`
-and `diagnostics.md` — a killed run leaves no half-written directory."""
+(its shape in records.py) and `diagnostics.md` — a killed run leaves no half-written directory."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from tabulate import tabulate
 
 from paw.io import atomic_dir, atomic_file, write_json
 from paw.resources import peak_gpu_mb, peak_ram_mb
+from paw.transfer.records import DIAGNOSTICS_FILE
 from paw.transfer.sanity import (
     KNOB,
     MAX_UPDATE_SIZE,
@@ -97,7 +98,7 @@ def write_outputs(out_dir: Path, carried: "Carried", weights: dict, records: lis
             write_adapter(tmp / "control", control_weights(weights, carried.summary["seed"]), carried.r, carried.alpha,
                           carried.target_model, full_paths=partial)
         totals.update(cost_totals(carried.cost, time.perf_counter() - start))
-        write_json(tmp / "diagnostics.json", diagnostics)
+        write_json(tmp / DIAGNOSTICS_FILE, diagnostics)
         with atomic_file(tmp / "diagnostics.md") as handle:
             handle.write(markdown(diagnostics))
     return diagnostics
