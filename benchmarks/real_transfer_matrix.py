@@ -49,17 +49,19 @@ STAGE_METRICS = {
 }
 
 
-def method_overrides(method: str) -> list[str]:
+def method_overrides(method: str, distill: tuple[int, int, int]) -> list[str]:
     if method != "distill":
         return []
-    return [f"transfer.distill.max_questions={DISTILL_QUESTIONS}", f"transfer.distill.max_steps={DISTILL_STEPS}",
-            f"transfer.distill.batch_size={DISTILL_BATCH}"]
+    questions, steps, batch = distill
+    return [f"transfer.distill.max_questions={questions}", f"transfer.distill.max_steps={steps}",
+            f"transfer.distill.batch_size={batch}"]
 
 
-def run_one(pair: str, method: str, data_path: str | None) -> dict[str, Any]:
+def run_one(pair: str, method: str, data_path: str | None,
+            distill: tuple[int, int, int] = (DISTILL_QUESTIONS, DISTILL_STEPS, DISTILL_BATCH)) -> dict[str, Any]:
     source, target = PAIRS[pair]
     sets = ["env=real", f"envs.real.source_model={source}", f"envs.real.target_model={target}",
-            f"transfer.method={method}", *method_overrides(method)]
+            f"transfer.method={method}", *method_overrides(method, distill)]
     if data_path:
         sets.append(f"envs.real.data_path={data_path}")
     command = [dvc_executable(), "exp", "run", "-n", f"real-{source}-{target}-{method}".replace(".", "")]
@@ -145,11 +147,14 @@ def main() -> None:
     parser.add_argument("--data-path", help="local rows in the hub schema (offline); default: the hub id")
     parser.add_argument("--pairs", nargs="+", default=list(PAIRS), choices=PAIRS)
     parser.add_argument("--methods", nargs="+", default=list(METHODS), choices=METHODS)
+    parser.add_argument("--distill", nargs=3, type=int, metavar=("QUESTIONS", "STEPS", "BATCH"),
+                        default=[DISTILL_QUESTIONS, DISTILL_STEPS, DISTILL_BATCH],
+                        help="distill's teacher questions, student steps and questions per step")
     args = parser.parse_args()
     if not args.table:
         for pair in args.pairs:
             for method in args.methods:
-                record(run_one(pair, method, args.data_path))
+                record(run_one(pair, method, args.data_path, tuple(args.distill)))
                 print(render(load_rows()), flush=True)
     text = render(load_rows())
     with atomic_file(TABLE) as handle:
