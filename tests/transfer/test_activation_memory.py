@@ -21,13 +21,13 @@ def test_shared_inputs_are_captured_once_and_released_layer_by_layer(tiny_models
 
     def prepare(self, ctx, pairs):
         result = original_prepare(self, ctx, pairs)
-        acts = ctx.state["activation.acts"]
+        acts = self.acts
         captured["inputs"], captured["outputs"] = set(acts.inputs), set(acts.outputs)
         return result
 
     def plan(self, ctx, pair):
         result = original_plan(self, ctx, pair)
-        acts = ctx.state["activation.acts"]
+        acts = self.acts
         live.append(len(acts.inputs) + len(acts.outputs))
         return result
 

@@ -79,7 +79,7 @@ def test_activation_holds_one_base_at_a_time_and_spills_its_probe_to_disk(tiny_m
 
     def prepare(self, ctx, pairs):
         result = original_prepare(self, ctx, pairs)
-        acts = ctx.state["activation.acts"]
+        acts = self.acts
         spilled["folder"] = acts.inputs._folder.name
         spilled["files"] = len(list(Path(spilled["folder"]).iterdir()))
         spilled["loads"] = ctx.source.loads, ctx.target.loads

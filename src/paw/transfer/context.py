@@ -41,14 +41,18 @@ class TransferContext:
     svd_on_demand: tuple[str, ...] = ()  # sides without a cached decomposition: SVDs computed when first needed
     probe_loader: Callable[[], list[str]] | None = None
     trust_remote_code: bool = False
-    state: dict[str, Any] = field(default_factory=dict)  # per-method fitted state (maps, activations)
+    # Loaded once, when first asked for (a method's fitted state lives on the method's instance, one per run).
+    _tokenizers: dict[str, Any] = field(default_factory=dict, repr=False)
+    _probe: list[str] | None = field(default=None, repr=False)
+    _cleanups: list[Callable[[], None]] = field(default_factory=list, repr=False)
 
     def on_close(self, *cleanups: Callable[[], None]) -> None:
         """Run these when the carry ends, however it ends (temporary files of a method's prepare)."""
-        self.state.setdefault("cleanups", []).extend(cleanups)
+        self._cleanups.extend(cleanups)
 
     def close(self) -> None:
-        for cleanup in self.state.pop("cleanups", []):
+        cleanups, self._cleanups = self._cleanups, []
+        for cleanup in cleanups:
             cleanup()
 
     def base(self, side: str) -> Base:
@@ -69,24 +73,23 @@ class TransferContext:
         return table[path]
 
     def tokenizer(self, side: str):
-        key = f"tokenizer.{side}"
-        if key not in self.state:
+        if side not in self._tokenizers:
             from paw.models import load_tokenizer
 
             folder = self.source_dir if side == "source" else self.target_dir
-            self.state[key] = load_tokenizer(folder, trust_remote_code=self.trust_remote_code)
-        return self.state[key]
+            self._tokenizers[side] = load_tokenizer(folder, trust_remote_code=self.trust_remote_code)
+        return self._tokenizers[side]
 
     def probe_texts(self) -> list[str]:
-        if "probe" not in self.state:
+        if self._probe is None:
             if self.probe_loader is None:
                 raise PawError(f"this transfer needs probe text and was given none: set probe_file in the options "
                                f"of the method in use ({probe_option_keys()})")
             texts = [t for t in self.probe_loader() if t.strip()]
             if not texts:
                 raise PawError("the probe text is empty — expected at least one non-empty line or question")
-            self.state["probe"] = texts
-        return self.state["probe"]
+            self._probe = texts
+        return self._probe
 
 
 def probe_option_keys() -> str:

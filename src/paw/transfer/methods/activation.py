@@ -91,20 +91,22 @@ class Activation(TransferMethod):
         # The fits need the modules' activations only: each pass stops after the deepest adapted layer.
         acts = paired_activations(ctx, o.probe_size, o.max_length, o.max_positions, paths["source"],
                                   paths["target"], hidden=False, wanted=wanted)
-        ctx.state["activation.acts"] = acts
+        # This run's fitted state, on the instance (one per run): the activations, when each can go, the fits.
+        self.acts = acts
         ctx.on_close(acts.inputs.cleanup, acts.outputs.cleanup)
-        ctx.state["activation.release"] = _release_schedule(last_use)
-        ctx.state["activation.planned"] = 0
+        self.release = _release_schedule(last_use)
+        self.planned = 0
+        self.fits = {}  # name -> (fit, the activation keys it reads)
         return {"paired_positions": acts.positions}
 
     def plan(self, ctx, pair):
         from paw.transfer.ridge import RidgeFit
 
-        acts = ctx.state["activation.acts"]
-        self._release_finished(ctx, acts)
+        acts = self.acts
+        self._release_finished(acts)
         (in_tgt, in_src), (out_src, out_tgt) = fit_keys(ctx, pair)
         group = INPUT_GROUPS.get(pair.target.kind, pair.target.kind)
-        fits = ctx.state.setdefault("activation.fits", {})  # name -> (fit, the activation keys it reads)
+        fits = self.fits
         # Modules that read the same activations (q/k/v; gate/up) share one fit: the maps are identical.
         in_key = ("in", pair.target.layer, pair.source.layer, group)
         if in_key not in fits:  # Xt·Nᵀ ≈ Xs
@@ -118,20 +120,17 @@ class Activation(TransferMethod):
         return ModulePlan(left=outputs.mt_times, right=inputs.m_times, rescale=self.options.norm_rescale,
                           note=note)
 
-    @staticmethod
-    def _release_finished(ctx, acts) -> None:
+    def _release_finished(self, acts) -> None:
         """Modules are planned in order and each plan is carried before the next is made, so by plan number k
         the activations last read by plan k-1, and the fits built on them, can go: peak memory then holds one
         layer's fits instead of every layer's."""
-        planned = ctx.state["activation.planned"]
-        done = ctx.state["activation.release"].get(planned - 1, [])
+        done = self.release.get(self.planned - 1, [])
         for key in done:
             getattr(acts, key[0]).pop(key[1:], None)
         if done:
-            fits = ctx.state.get("activation.fits", {})
-            for name in [name for name, (_, reads) in fits.items() if reads & set(done)]:
-                del fits[name]
-        ctx.state["activation.planned"] = planned + 1
+            for name in [name for name, (_, reads) in self.fits.items() if reads & set(done)]:
+                del self.fits[name]
+        self.planned += 1
 
 
 def probe_bytes(ctx, wanted: set, positions: int) -> tuple[int, int]:

@@ -58,11 +58,11 @@ class Aligned(TransferMethod):
 
     def prepare(self, ctx, pairs):
         maps = shared_token_maps(ctx, self.options.embedding_ridge)
-        ctx.state["aligned.maps"] = maps
+        self.maps = maps  # this run's embedding-fitted maps (one instance per run)
         return {"shared_tokens": maps.shared_tokens, "alignment_residual": round(maps.residual, 4)}
 
     def plan(self, ctx, pair):
-        maps = ctx.state["aligned.maps"]
+        maps = self.maps
         fs, ft = ctx.factors("source", pair.source.path), ctx.factors("target", pair.target.path)
         kind = pair.target.kind
         if kind in READS_RESIDUAL:
