@@ -14,7 +14,7 @@ import numpy as np
 
 from paw.errors import PawError
 from paw.evaluation.records import METRICS_FILE, PREDICTIONS_FILE, read_metrics, read_predictions
-from paw.io import read_json
+from paw.training.records import METRICS_FILE as TRAIN_METRICS_FILE, read_train_metrics
 from paw.transfer.records import DIAGNOSTICS_FILE, read_diagnostics
 
 # Evaluations in report order, with the label a reader sees.
@@ -99,10 +99,6 @@ def read_inputs(
     check_same_items(evaluations, reports_dir)
     train = {}
     for role in TRAIN_ROLES:
-        path = reports_dir / "train" / role / "metrics.json"
-        metrics = read_json(path)
-        if not isinstance(metrics, Mapping):
-            raise PawError(f"{path}: expected a JSON object of training metrics")
-        train[role] = dict(metrics)
+        train[role] = read_train_metrics(reports_dir / "train" / role / TRAIN_METRICS_FILE)
     path = Path(transfer_diagnostics) if transfer_diagnostics else reports_dir / "transfer" / DIAGNOSTICS_FILE
     return ReportInputs(evaluations, train, read_diagnostics(path))

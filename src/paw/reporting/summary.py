@@ -15,6 +15,7 @@ import numpy as np
 
 from paw.reporting import stats
 from paw.reporting.inputs import EVAL_LABELS, ReportInputs
+from paw.training.records import REPORTED as TRAIN_KEYS
 
 # (name, A, B): A − B on the same items. The first three answer the question; the others make it readable.
 COMPARISONS = (
@@ -24,8 +25,6 @@ COMPARISONS = (
     ("control_vs_target_base", "control", "target_base"),
     ("source_lora_vs_source_base", "source_lora", "source_base"),
 )
-TRAIN_KEYS = ("steps", "final_train_loss", "best_val_loss", "best_val_acc", "seconds", "tokens_per_second",
-              "peak_ram_mb", "peak_gpu_mb")
 NOT_BEATEN = "the target LoRA itself did not beat the base"
 
 

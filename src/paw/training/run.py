@@ -17,7 +17,8 @@ from pathlib import Path
 from typing import Any, Sequence
 
 from paw.errors import PawError
-from paw.io import atomic_dir, remove_path, write_json
+from paw.io import atomic_dir, remove_path
+from paw.training.records import write_train_metrics
 from paw.resources import peak_gpu_mb, peak_ram_mb, release_memory
 from paw.training.params import LoraParams, TrackingParams, TrainParams
 
@@ -236,7 +237,7 @@ def _write_outputs(peft_model, lora_state, adapter_out: Path, report_dir: Path, 
         normalize_adapter_config(tmp, base_model_name)
     with atomic_dir(report_dir / "dvclive") as tmp:
         shutil.copytree(checkpoint_dir / "dvclive", tmp, dirs_exist_ok=True)
-    write_json(report_dir / "metrics.json", metrics)
+    write_train_metrics(report_dir, metrics)
     # Finished: nothing to resume. A later rerun (new base under the same name, `dvc repro -f`) trains afresh.
     remove_path(checkpoint_dir)
 
