@@ -1,6 +1,7 @@
 """Cost of LoRA transfer at real scale: Meta-Llama-3-8B → Qwen2.5-7B module shapes, random weights.
 
     OMP_NUM_THREADS=1 python benchmarks/transfer_scaling.py [--layers 2] [--rank 64] [--methods cross_lora aligned activation]
+    OMP_NUM_THREADS=2 python benchmarks/transfer_scaling.py --dtype bfloat16 --layers 2 --memory-layers 4  # + memory at full depth
 
 Both bases are built with their real hidden, intermediate and attention shapes (Llama-3-8B: 4096 / 14336, 32 heads,
 8 KV heads, 32 layers; Qwen2.5-7B: 3584 / 18944, 28 heads, 4 KV heads, 28 layers) but only `--layers` decoder
@@ -160,6 +161,8 @@ def main() -> None:
     parser.add_argument("--max-positions", type=int, default=512,
                         help="activation: paired positions kept (params default 2048)")
     parser.add_argument("--dtype", default="float32", help="models.dtype the bases are loaded in (float32, bfloat16)")
+    parser.add_argument("--memory-layers", type=int,
+                        help="also measure with this many layers and extrapolate each phase's peak RAM to full depth")
     parser.add_argument("--json", help="also write the results here")
     parser.add_argument("--phase", help=argparse.SUPPRESS)
     parser.add_argument("--root", help=argparse.SUPPRESS)
@@ -170,6 +173,13 @@ def main() -> None:
         print(json.dumps(phase(args)))
         return
 
+    rows = measure(args, args.layers)
+    report(rows, args)
+    if args.memory_layers:
+        memory_report(rows, measure(args, args.memory_layers), args)
+
+
+def measure(args: argparse.Namespace, layers: int) -> dict:
     with tempfile.TemporaryDirectory(prefix="paw-scaling-") as tmp:
         root = Path(tmp)
         (root / "probe.txt").write_text("\n".join(probe_lines(7, 200)) + "\n")
@@ -177,19 +187,37 @@ def main() -> None:
         # a parent holding the bases would inflate every phase's measured peak.
         PROBE_ARGS[:] = ["--probe-size", str(args.probe_size), "--max-positions", str(args.max_positions),
                          "--dtype", args.dtype]
-        built = run_phase(root, "build", args.rank, layers=args.layers)
+        built = run_phase(root, "build", args.rank, layers=layers)
         if "error" in built:
             raise SystemExit(f"building the bases failed: {built['error']}")
         rows = {}
         for name, spec in SHAPES.items():
             rows[f"decompose {name}"] = {**run_phase(root, "decompose", args.rank, model=name),
-                                         "scale": spec["full_layers"] / args.layers}
+                                         "scale": spec["full_layers"] / layers, "full_layers": spec["full_layers"]}
         for method in args.methods:
-            rows[f"{method} first"] = {**run_phase(root, method, args.rank), "scale": 32 / args.layers}
+            rows[f"{method} first"] = {**run_phase(root, method, args.rank), "scale": 32 / layers, "full_layers": 32}
             rows[f"{method} rerun (threshold {args.rerun_threshold:g})"] = {
                 **run_phase(root, f"{method}:rerun", args.rank, threshold=args.rerun_threshold),
-                "scale": 32 / args.layers}
-    report(rows, args)
+                "scale": 32 / layers, "full_layers": 32}
+    return rows
+
+
+def memory_report(low: dict, high: dict, args: argparse.Namespace) -> None:
+    """Peak RAM at full depth, from the line through the two measured depths: what grows with depth (weights
+    loaded, decompositions, carried factors) grows by the per-layer slope; what does not (embeddings, Python,
+    torch) is the intercept. Transfer phases are taken to 32 layers for both bases (Qwen2.5-7B has 28): an
+    upper estimate."""
+    a, b = args.layers, args.memory_layers
+    print(f"\npeak RAM at full depth, linear in the layers built ({a} and {b}); bases in {args.dtype}")
+    print(f"{'phase':44} {f'{a} layers':>12} {f'{b} layers':>12} {'per layer':>10} {'full (GB)':>10}")
+    for key, first in low.items():
+        second = high.get(key, {})
+        if "peak_ram_mb" not in first or "peak_ram_mb" not in second:
+            continue
+        slope = (second["peak_ram_mb"] - first["peak_ram_mb"]) / (b - a)
+        full = first["peak_ram_mb"] + slope * (first["full_layers"] - a)
+        print(f"{key:44} {first['peak_ram_mb']:12.0f} {second['peak_ram_mb']:12.0f} {slope:10.0f} "
+              f"{full / 1024:10.1f}")
 
 
 def report(rows: dict, args: argparse.Namespace) -> None:
