@@ -188,6 +188,7 @@ def test_init_starts_the_student_from_another_methods_carried_adapter(tiny_llama
     """Transfer-then-calibrate: with `init: aligned` the student starts from aligned's carried factors."""
     from paw.transfer.carried import read_carried
     from paw.transfer.engine import carry_transfer
+    from paw.transfer.spec import TransferSpec
 
     data = tmp_path / "data"
     write_rows(data / "train.jsonl", arc_rows(8))
@@ -198,7 +199,7 @@ def test_init_starts_the_student_from_another_methods_carried_adapter(tiny_llama
                                   "transfer.distill.max_steps": 1})
         _carry(params, tiny_llama, teacher_adapter, tiny_qwen2, tmp_path / init)
         runs[init] = read_carried(tmp_path / init / "carried")
-    aligned = carry_transfer(tiny_llama, teacher_adapter, tiny_qwen2, method="aligned", svd_rank=16)
+    aligned = carry_transfer(tiny_llama, teacher_adapter, tiny_qwen2, TransferSpec(method="aligned", svd_rank=16))
     assert runs["aligned"].summary["method_diagnostics"]["init_modules"] == len(aligned.weights) > 0
     assert runs["none"].summary["method_diagnostics"]["init_modules"] == 0
     path = next(iter(aligned.weights))

@@ -6,8 +6,9 @@ API for the pipeline stages:
                       source_svd_dir=None, target_svd_dir=None) -> dict    # every module carried, saved
     transfer_from_carried_params(params, carried_dir, out_dir, carry_cost=None) -> dict
                                                       # threshold → adapter/, control/, diagnostics
-Lower level: `run_transfer(...)` (both parts in one call), `transfer_from_carried(...)`, `decompose(...)`,
-`known_methods()`.
+Lower level: `run_transfer(..., TransferSpec(...))` or with the spec's fields as keywords (both parts in one
+call), `transfer_from_carried(...)`, `decompose(...)`, `known_methods()`. `TransferSpec` holds every setting that
+decides a transfer's numbers, checked once (`TransferSpec.from_params(params)` for the pipeline's).
 """
 
 from paw.transfer.decompose import decompose, decompose_from_params
@@ -18,8 +19,10 @@ from paw.transfer.engine import (
     transfer_from_carried_params,
 )
 from paw.transfer.registry import known_methods
+from paw.transfer.spec import TransferSpec
 
 __all__ = [
+    "TransferSpec",
     "carry_from_params",
     "decompose",
     "decompose_from_params",

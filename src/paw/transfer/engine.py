@@ -10,11 +10,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Mapping
 
 from paw.errors import PawError
-from paw.transfer.carried import Carried, check_threshold, read_carried, select, write_carried
+from paw.transfer.carried import Carried, read_carried, select, write_carried
 from paw.transfer.context import ModulePair, TransferContext
 from paw.transfer.layout import Layout, depth_layer_map, model_layout, parse_path
 from paw.transfer.progress import phase, step
-from paw.transfer.registry import SkipModule, TransferMethod, check_option_blocks, get_method
+from paw.transfer.registry import SkipModule, TransferMethod
+from paw.transfer.spec import TransferSpec
 
 if TYPE_CHECKING:
     import torch
@@ -26,22 +27,17 @@ def carry_from_params(params: "Params", source_model_dir, source_adapter_dir, ta
                       source_svd_dir=None, target_svd_dir=None) -> dict:
     """The carry stage: every module carried into the target, saved in carried_dir. Returns its cost (seconds,
     peak memory) and counts."""
-    t = params.transfer
-    check_option_blocks(t.options)
-    chosen = get_method(t.method, t.options.get(t.method))
+    spec = TransferSpec.from_params(params)
+    chosen = spec.chosen()
     if chosen.trains_target:  # it trains a target LoRA itself (distill): nothing is carried module by module
         carried = chosen.train_target(params, source_model_dir, source_adapter_dir, target_model_dir, carried_dir,
                                       source_svd_dir, target_svd_dir)
     else:
-        carried = carry_transfer(
-            source_model_dir, source_adapter_dir, target_model_dir, method=t.method, svd_rank=t.svd_rank,
-            options=t.options,
-            dtype=params.models.dtype, trust_remote_code=params.models.trust_remote_code, seed=params.seed,
-            source_svd_dir=source_svd_dir, target_svd_dir=target_svd_dir,
-            probe_loader=lambda: task_probe_texts(params.dataset, params.data_path),
-        )
+        carried = carry_transfer(source_model_dir, source_adapter_dir, target_model_dir, spec,
+                                 source_svd_dir=source_svd_dir, target_svd_dir=target_svd_dir,
+                                 probe_loader=lambda: task_probe_texts(params.dataset, params.data_path))
     write_carried(carried_dir, carried)
-    return {"method": t.method, "modules_considered": len(carried.records), "modules_carried": len(carried.weights),
+    return {"method": spec.method, "modules_considered": len(carried.records), "modules_carried": len(carried.weights),
             **carried.cost}
 
 
@@ -60,22 +56,21 @@ def file_probe_texts(path: str) -> list[str]:
     return read_probe_file(path)
 
 
-def run_transfer(source_model_dir, source_adapter_dir, target_model_dir, out_dir, *, method: str = "aligned",
-                 threshold: float = 1.0e-4, svd_rank: int = 64, control: bool = True,
-                 options: Mapping[str, Any] | None = None, dtype: str = "float32", trust_remote_code: bool = False,
-                 seed: int = 0, source_svd_dir=None, target_svd_dir=None,
-                 probe_loader: Callable[[], list[str]] | None = None, carried_dir=None) -> dict:
-    """Carry every module, then keep those whose similarity reaches `threshold` and write out_dir. With
-    `carried_dir`, the threshold-independent results are also saved there for `transfer_from_carried`."""
-    check_threshold(threshold)  # before the costly part, not only when selecting
-    carried = carry_transfer(
-        source_model_dir, source_adapter_dir, target_model_dir, method=method, svd_rank=svd_rank, options=options,
-        dtype=dtype, trust_remote_code=trust_remote_code, seed=seed, source_svd_dir=source_svd_dir,
-        target_svd_dir=target_svd_dir, probe_loader=probe_loader,
-    )
+def run_transfer(source_model_dir, source_adapter_dir, target_model_dir, out_dir, spec: TransferSpec | None = None, *,
+                 source_svd_dir=None, target_svd_dir=None, probe_loader: Callable[[], list[str]] | None = None,
+                 carried_dir=None, **fields: Any) -> dict:
+    """Carry every module, then keep those whose similarity reaches the spec's threshold and write out_dir. The
+    spec, or its fields as keywords (`method=`, `svd_rank=`, `threshold=`, `options=`, ...). With `carried_dir`,
+    the threshold-independent results are also saved there for `transfer_from_carried`."""
+    if spec is None:
+        spec = TransferSpec(**fields)
+    elif fields:
+        raise TypeError(f"run_transfer: a spec and its fields ({', '.join(fields)}) — give one or the other")
+    carried = carry_transfer(source_model_dir, source_adapter_dir, target_model_dir, spec,
+                             source_svd_dir=source_svd_dir, target_svd_dir=target_svd_dir, probe_loader=probe_loader)
     if carried_dir is not None:
         write_carried(carried_dir, carried)
-    return finish_transfer(carried, out_dir, threshold, control)
+    return finish_transfer(carried, out_dir, spec.threshold, spec.control)
 
 
 def transfer_from_carried(carried_dir, out_dir, *, threshold: float = 1.0e-4, control: bool = True,
@@ -101,20 +96,15 @@ def finish_transfer(carried, out_dir, threshold: float, control: bool) -> dict:
         return write_outputs(Path(out_dir), carried, weights, records, threshold, control, start)
 
 
-def carry_transfer(source_model_dir, source_adapter_dir, target_model_dir, *, method: str = "aligned",
-                   svd_rank: int = 64, options: Mapping[str, Any] | None = None, dtype: str = "float32",
-                   trust_remote_code: bool = False, seed: int = 0, source_svd_dir=None, target_svd_dir=None,
+def carry_transfer(source_model_dir, source_adapter_dir, target_model_dir, spec: TransferSpec, *,
+                   source_svd_dir=None, target_svd_dir=None,
                    probe_loader: Callable[[], list[str]] | None = None) -> Carried:
     """The costly, threshold-independent part: every paired module's update carried into the target and scored."""
     start = time.perf_counter()
-    options = dict(options or {})
-    if not isinstance(svd_rank, int) or isinstance(svd_rank, bool) or svd_rank <= 0:
-        raise PawError(f"transfer.svd_rank = {svd_rank} — expected a positive integer")
-    check_option_blocks(options)
-    chosen: TransferMethod = get_method(method, options.get(method))
-    ctx = load_context(source_model_dir, source_adapter_dir, target_model_dir, chosen, svd_rank=svd_rank, dtype=dtype,
-                       trust_remote_code=trust_remote_code, seed=seed, source_svd_dir=source_svd_dir,
-                       target_svd_dir=target_svd_dir, probe_loader=probe_loader)
+    chosen = spec.chosen()
+    ctx = load_context(source_model_dir, source_adapter_dir, target_model_dir, chosen, svd_rank=spec.svd_rank,
+                       dtype=spec.dtype, trust_remote_code=spec.trust_remote_code, seed=spec.seed,
+                       source_svd_dir=source_svd_dir, target_svd_dir=target_svd_dir, probe_loader=probe_loader)
     try:
         chosen.check_pair(ctx)
         with phase(f"{chosen.layer_map_kind()} layer map"):

@@ -91,14 +91,12 @@ class Distill(TransferMethod):
         if self.options.init == INIT_NONE:
             return None
         from paw.transfer.engine import carry_transfer, task_probe_texts
+        from paw.transfer.spec import TransferSpec
 
-        t = params.transfer
-        return carry_transfer(
-            source_model_dir, source_adapter_dir, target_model_dir, method=self.options.init, svd_rank=t.svd_rank,
-            options=t.options, dtype=params.models.dtype, trust_remote_code=params.models.trust_remote_code,
-            seed=params.seed, source_svd_dir=source_svd_dir, target_svd_dir=target_svd_dir,
-            probe_loader=lambda: task_probe_texts(params.dataset, params.data_path),
-        )
+        spec = dataclasses.replace(TransferSpec.from_params(params), method=self.options.init)
+        return carry_transfer(source_model_dir, source_adapter_dir, target_model_dir, spec,
+                              source_svd_dir=source_svd_dir, target_svd_dir=target_svd_dir,
+                              probe_loader=lambda: task_probe_texts(params.dataset, params.data_path))
 
 
 def distill_inputs(params, options: DistillOptions) -> tuple[list, list]:
