@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Protocol, Sequence
+from paw.scoring import causal_lm, final_logits, softcap
 
 if TYPE_CHECKING:
     import torch
@@ -170,8 +171,6 @@ def packed_logprobs(model, batch: dict[str, "torch.Tensor"], masked: bool = True
     distillation student trains on it. `masked=False` reads the rows with plain causal attention, as a model that
     drops custom masks would (see `layouts_agree`)."""
     import torch
-
-    from paw.scoring import causal_lm, final_logits, softcap
 
     lm = causal_lm(model)
     positions, branches = batch["position_ids"], batch["branches"]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import resource
 import sys
+from paw.errors import PawError
 
 
 def peak_ram_mb() -> float:
@@ -43,8 +44,6 @@ def check_memory_for(what: str, need_bytes: int, knobs: str) -> None:
 
     On Linux a process that runs out of RAM is killed by the kernel (SIGKILL): no Python error, no message, and
     minutes of work lost. An estimate checked up front turns that into one line with the knob to turn."""
-    from paw.errors import PawError
-
     available = available_ram_bytes()
     if need_bytes > available:
         raise PawError(f"{what} needs about {need_bytes / 2**30:.1f} GiB more memory, {available / 2**30:.1f} GiB "
@@ -55,8 +54,6 @@ def check_disk_for(what: str, need_bytes: int, knobs: str) -> None:
     """Refuse a phase whose files the temporary directory's disk cannot hold (a spilled probe), before it starts."""
     import shutil
     import tempfile
-
-    from paw.errors import PawError
 
     folder = tempfile.gettempdir()
     free = shutil.disk_usage(folder).free

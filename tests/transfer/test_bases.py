@@ -65,11 +65,11 @@ def test_a_damaged_checkpoint_is_named_in_one_error(tiny_llama, tmp_path):
 
 def test_activation_holds_one_base_at_a_time_and_spills_its_probe_to_disk(tiny_models, adapters, probe_file,
                                                                           tmp_path, monkeypatch):
-    import paw.models
+    import paw.transfer.bases
     from paw.transfer.methods import activation as method
 
     live, most_alive, spilled = weakref.WeakSet(), [0], {}
-    original_load, original_prepare = paw.models.load_model, method.Activation.prepare
+    original_load, original_prepare = paw.transfer.bases.load_model, method.Activation.prepare
 
     def load(*args, **kwargs):
         model = original_load(*args, **kwargs)
@@ -85,7 +85,7 @@ def test_activation_holds_one_base_at_a_time_and_spills_its_probe_to_disk(tiny_m
         spilled["loads"] = ctx.source.loads, ctx.target.loads
         return result
 
-    monkeypatch.setattr(paw.models, "load_model", load)
+    monkeypatch.setattr(paw.transfer.bases, "load_model", load)
     monkeypatch.setattr(method.Activation, "prepare", prepare)
     run_transfer(tiny_models["llama"], adapters["llama"], tiny_models["qwen2"], tmp_path / "out",
                  method="activation", svd_rank=16, options={"activation": {"probe_file": str(probe_file)}})

@@ -39,8 +39,10 @@ def test_selection_from_a_saved_carry_equals_a_whole_transfer(threshold, carried
     whole = run_transfer(tiny_llama, adapters["llama"], llama_sibling, tmp_path / "whole", method="aligned",
                          svd_rank=16, threshold=threshold)
     import paw.models
+    import paw.transfer.bases
 
-    monkeypatch.setattr(paw.models, "load_model", lambda *a, **k: pytest.fail("a base model was loaded"))
+    for module in (paw.models, paw.transfer.bases):  # the package's name and the one the transfer calls
+        monkeypatch.setattr(module, "load_model", lambda *a, **k: pytest.fail("a base model was loaded"))
     selected = transfer_from_carried(carried, tmp_path / "selected", threshold=threshold)
     assert _without_cost(selected) == _without_cost(whole)
     for name in ("adapter", "control"):

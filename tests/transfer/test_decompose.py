@@ -42,8 +42,10 @@ def test_pipeline_api_reuses_decompositions(tiny_llama, tiny_qwen2, adapters, pr
         assert (tmp_path / "t" / name).exists()
     # A threshold-only change reruns the selection alone: no base is loaded, the decompositions stay untouched.
     import paw.models
+    import paw.transfer.bases
 
-    monkeypatch.setattr(paw.models, "load_model", lambda *a, **k: pytest.fail("a base model was loaded"))
+    for module in (paw.models, paw.transfer.bases):  # the package's name and the one the transfer calls
+        monkeypatch.setattr(module, "load_model", lambda *a, **k: pytest.fail("a base model was loaded"))
     stricter = load_params(overrides={**overrides, "transfer.threshold": 0.3, "transfer.control": False})
     second = transfer_from_carried_params(stricter, tmp_path / "carried", tmp_path / "t")
     assert not (tmp_path / "t" / "control").exists()

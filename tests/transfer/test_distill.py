@@ -52,17 +52,17 @@ def test_permuting_every_gold_label_gives_a_bit_identical_adapter(tiny_llama, ti
 def test_the_student_is_trained_on_teacher_distributions_only(tiny_llama, tiny_gemma2, teacher_adapter, tmp_path,
                                                              monkeypatch):
     """Every choice of every question is trained toward the teacher's soft distribution; no gold index survives."""
-    import paw.training.run as run
+    import paw.transfer.distillation as distillation
     from paw.transfer.distillation import UNLABELED, distill_transfer
 
     seen = {}
-    original = run.train_lora
+    original = distillation.train_lora
 
     def spy(model_dir, train_pairs, val_items, *args, objective=None, **kwargs):
         seen.update(pairs=list(train_pairs), val=list(val_items), objective=objective)
         return original(model_dir, train_pairs, val_items, *args, objective=objective, **kwargs)
 
-    monkeypatch.setattr(run, "train_lora", spy)
+    monkeypatch.setattr(distillation, "train_lora", spy)
     questions = items(arc_rows(8))
     carried = distill_transfer(tiny_llama, teacher_adapter, tiny_gemma2, questions, items(arc_rows(3, seed=4)),
                                distill_setup(max_steps=2), tmp_path / "ckpt")

@@ -87,11 +87,11 @@ def test_module_functions_write_to_stderr(capsys):
 
 def test_activation_probe_passes_report_each_text_per_base(tiny_models, adapters, probe_file, tmp_path, monkeypatch):
     """The probe phase of `activation` (minutes on real bases) steps through its texts, one base after the other."""
-    import paw.transfer.progress as progress
+    import paw.transfer.activations as activations
     from paw.transfer.api import run_transfer
 
     steps = []
-    monkeypatch.setattr(progress, "step", lambda i, n, what: steps.append((what, i, n)))
+    monkeypatch.setattr(activations, "step", lambda i, n, what: steps.append((what, i, n)))
     run_transfer(tiny_models["llama"], adapters["llama"], tiny_models["qwen2"], tmp_path / "out",
                  method="activation", svd_rank=16, options={"activation": {"probe_file": str(probe_file)}})
     probe = [(what, i, n) for what, i, n in steps if what.startswith("probe texts")]

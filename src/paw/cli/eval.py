@@ -15,7 +15,9 @@ import argparse
 import os
 from pathlib import Path
 
+from paw.config.origins import given_flags
 from paw.errors import PawError
+from paw.evaluation.api import EvalSpec, run_evaluations
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -83,9 +85,6 @@ LIBRARY_ARGS = ("split", "prompt_style", "sample_ratio", "max_samples", "batch_s
 
 
 def _eval(args: argparse.Namespace) -> int:
-    from paw.config.origins import given_flags
-    from paw.evaluation.api import EvalSpec, run_evaluations
-
     runs = plan_runs(args.model, args.adapter, args.out)
     with given_flags(vars(args), {dest: dest for dest in LIBRARY_ARGS}).named_in_errors():
         spec = EvalSpec(task=args.dataset, data_path=args.data_path, trust_remote_code=args.trust_remote_code,

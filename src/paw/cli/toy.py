@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import argparse
+from paw.config import load_params
+from paw.toy.build import build_base, build_corpus, build_world
 
 STEPS = ("corpus", "source", "sibling", "grown", "independent")
 
@@ -24,9 +26,6 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def _build(args: argparse.Namespace) -> int:
     import json
-
-    from paw.config import load_params
-    from paw.toy.build import build_base, build_corpus, build_world
 
     overrides = {} if args.seed is None else {"toy.seed": args.seed}
     toy = load_params(args.params, overrides=overrides).toy

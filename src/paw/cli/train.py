@@ -16,6 +16,11 @@ import argparse
 import os
 import sys
 from pathlib import Path
+from paw.config.load import parse_params, read_yaml
+from paw.config.origins import given_flags
+from paw.errors import PawError
+from paw.models import resolve_model_dir
+from paw.training.from_params import train_from_params
 
 DEFAULT_PARAMS = Path("params.yaml")  # read from the current directory when --params is not given
 # Used only when there is no params.yaml: a machine block with the shared defaults.
@@ -59,9 +64,6 @@ def flag_keys(env: str) -> dict[str, str | tuple[str, ...]]:
 def params_for_cli(args: argparse.Namespace):
     """params.yaml (or the defaults) with the command line's values put in the keys the library reads, and the
     FlagOrigins that names those values by their flags in errors."""
-    from paw.config.load import parse_params, read_yaml
-    from paw.config.origins import given_flags
-
     path = params_path(args.params)
     raw = read_yaml(path) if path is not None else {"env": "cli", "envs": {"cli": dict(DEFAULT_PROFILE)}}
     env = raw.get("env") if isinstance(raw, dict) else None
@@ -82,8 +84,6 @@ def params_for_cli(args: argparse.Namespace):
 
 def params_path(flag: str | None) -> Path | None:
     """The params file in force, or None for the built-in defaults."""
-    from paw.errors import PawError
-
     if flag == "none":
         return None
     if flag is None:
@@ -99,9 +99,6 @@ def params_line(flag: str | None, env: str) -> str:
 
 
 def _train(args: argparse.Namespace) -> int:
-    from paw.models import resolve_model_dir
-    from paw.training.from_params import train_from_params
-
     params, origins = params_for_cli(args)
     if os.environ.get("LOCAL_RANK", "0") == "0":
         print(params_line(args.params, params.env), file=sys.stderr, flush=True)

@@ -19,6 +19,12 @@ from __future__ import annotations
 import argparse
 
 from paw.config import TransferParams
+from paw.config.origins import given_flags
+from paw.errors import PawError
+from paw.transfer.api import run_transfer, transfer_from_carried
+from paw.transfer.probe import FORMATS, read_probe_file
+from paw.transfer.registry import get_method
+from paw.transfer.sanity import similarity_phrase, warning_line
 
 DEFAULTS = TransferParams()
 
@@ -67,8 +73,6 @@ def _flag(name: str) -> str:
 
 def _check_mode(args: argparse.Namespace) -> None:
     """Either a whole transfer (the three model arguments) or a selection from a saved carry — not both."""
-    from paw.errors import PawError
-
     if args.from_carried:
         extra = [_flag(n) for n in MODEL_ARGS + CARRY_ONLY if getattr(args, n) is not None]
         if extra:
@@ -92,9 +96,6 @@ def method_options(args: argparse.Namespace, method_name: str) -> dict:
     """`{method: {option: value}}` from the option flags given; a flag the method has no option for is refused."""
     import dataclasses
 
-    from paw.errors import PawError
-    from paw.transfer.registry import get_method
-
     given = {dest: getattr(args, dest) for dest in ("probe_file", *OPTION_FLAGS) if getattr(args, dest) is not None}
     if not given:
         return {}
@@ -108,9 +109,6 @@ def method_options(args: argparse.Namespace, method_name: str) -> dict:
 
 def probe_loader(args: argparse.Namespace, method_name: str):
     """Reads --probe-file when the method asks for probe text; without one, says which flag to pass."""
-    from paw.errors import PawError
-    from paw.transfer.probe import FORMATS, read_probe_file
-
     if args.probe_file is None:
         def missing() -> list[str]:
             raise PawError(f"--method {method_name} needs probe text here: pass --probe-file FILE ({FORMATS})")
@@ -123,8 +121,6 @@ def renamed_flags(args: argparse.Namespace) -> None:
     """`--rank` (the old name of --svd-rank) still works for now, with a deprecation line."""
     import sys
 
-    from paw.errors import PawError
-
     if args.old_rank is None:
         return
     if args.svd_rank is not None:
@@ -136,9 +132,6 @@ def renamed_flags(args: argparse.Namespace) -> None:
 
 
 def _transfer(args: argparse.Namespace) -> int:
-    from paw.config.origins import given_flags
-    from paw.transfer.api import run_transfer, transfer_from_carried
-
     renamed_flags(args)
     _check_mode(args)
     if args.from_carried:
@@ -161,8 +154,6 @@ def _transfer(args: argparse.Namespace) -> int:
 
 def _print_result(out: str, result: dict) -> int:
     import sys
-
-    from paw.transfer.sanity import similarity_phrase, warning_line
 
     totals = result["totals"]
     similarity = similarity_phrase(result["method"], totals["mean_similarity"], totals["mean_chance"])

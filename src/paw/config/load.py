@@ -9,6 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Mapping
 
+from paw.config.schema import Params
 from paw.errors import PawError
 from paw.fields import build
 
@@ -40,8 +41,6 @@ def load_params(path: str | Path = DEFAULT_PATH, overrides: Mapping[str, Any] | 
 
 
 def parse_params(raw: Any, source: str = "params.yaml") -> "Params":
-    from paw.config.schema import Params
-
     params = build(Params, raw, path="", source=source)
     if params.env not in params.envs:
         known = ", ".join(sorted(params.envs)) or "none"

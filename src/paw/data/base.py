@@ -12,7 +12,6 @@ Prompt styles:
       A. {choice 0}
       B. {choice 1}
       Answer:
-
   with continuations " A", " B", … (`acc_norm` equals `acc`: every letter is one character).
 """
 
@@ -23,6 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
 
+from paw.data.sources import load_task_rows
 from paw.errors import PawError
 
 TARGET_DELIMITER = " "
@@ -97,8 +97,6 @@ class Task:
 
     # -- loading --
     def load_rows(self, split: str | None = None, data_path: str | Path | None = None) -> list[dict]:
-        from paw.data.sources import load_task_rows
-
         return load_task_rows(self, split or self.default_split, data_path)
 
     def check_row(self, row: Any, where: str) -> None:

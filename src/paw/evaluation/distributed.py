@@ -11,7 +11,8 @@ from __future__ import annotations
 import dataclasses
 from pathlib import Path
 
-from paw.evaluation.engine import EvalSet
+from paw.data import Item
+from paw.evaluation.engine import EvalSet, prepare_model, score_eval_set
 
 
 def score_distributed(model_dir: Path, adapter_dir: Path | None, eval_set: EvalSet, *, devices: int, batch_size: int,
@@ -33,10 +34,6 @@ def score_distributed(model_dir: Path, adapter_dir: Path | None, eval_set: EvalS
 def _score_shard(fabric, model_dir, adapter_dir, header, items, batch_size, dtype, trust_remote_code,
                  share_context) -> list[list[float]]:
     import torch
-
-    from paw.data import Item
-
-    from paw.evaluation.engine import prepare_model, score_eval_set
 
     eval_set = EvalSet(*header, [Item(**item) for item in items])
     rank, world = fabric.global_rank, fabric.world_size

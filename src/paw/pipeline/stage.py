@@ -8,6 +8,7 @@ import os
 import sys
 from pathlib import Path
 from typing import Callable, Iterable, Sequence
+from paw.errors import run_guarded
 
 
 def stage_choice(doc: str, name: str, choices: Iterable[str], argv: Sequence[str] | None = None) -> str:
@@ -19,7 +20,5 @@ def stage_choice(doc: str, name: str, choices: Iterable[str], argv: Sequence[str
 
 
 def run_stage(main: Callable[[], object]) -> None:
-    from paw.errors import run_guarded
-
     os.environ.setdefault("DVC_STUDIO_OFFLINE", "1")
     sys.exit(run_guarded(main, debug=bool(os.environ.get("PAW_DEBUG"))))

@@ -6,6 +6,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Mapping
 
 from paw.errors import PawError
+from paw.transfer.api import transfer_from_carried_params
+from paw.transfer.registry import known_methods
 
 if TYPE_CHECKING:
     from paw.config import Params
@@ -20,7 +22,6 @@ def check_transfer(params: "Params") -> None:
             "params.yaml: transfer.control = false — expected true in the pipeline: the report compares every "
             "transfer with its norm-matched random control (`paw transfer --no-control` can skip it)"
         )
-    from paw.transfer.registry import known_methods
 
     if params.transfer.method not in known_methods():
         raise PawError(
@@ -34,8 +35,6 @@ def select_carried(params: "Params", carried_dir: Path, carry_cost: Mapping[str,
     """Keep the carried modules that reach `transfer.threshold`: the adapter and its control go to out_dir (DVC's
     cache), the diagnostics to report_dir (in git, so `dvc metrics diff` compares them across branches). Loads no
     base model. Returns the diagnostics."""
-    from paw.transfer.api import transfer_from_carried_params
-
     diagnostics = transfer_from_carried_params(params, carried_dir, out_dir, carry_cost=carry_cost)
     report_dir = Path(report_dir)
     report_dir.mkdir(parents=True, exist_ok=True)

@@ -17,7 +17,12 @@ from typing import TYPE_CHECKING
 
 from paw.errors import PawError
 from paw.io import atomic_dir, atomic_file, write_json
-from paw.toy import world as toy_world
+from paw.models import load_model, load_tokenizer, quiet_hf
+from paw.toy import architectures as arch, world as toy_world
+from paw.toy.cloze import choice_accuracy
+from paw.toy.grow import grow_model, growth_record
+from paw.toy.pretrain import pretrain, tokenize_lines
+from paw.toy.tokenizer import train_tokenizer
 
 if TYPE_CHECKING:
     from paw.toy.params import ToyParams
@@ -39,8 +44,6 @@ def _seed(toy: ToyParams, base: str) -> int:
 
 def build_corpus(toy: ToyParams, data_dir: str | Path = "data/toy") -> dict:
     """Write the questions (<split>.jsonl), the pretraining corpus and the shared tokenizer; return their sizes."""
-    from paw.toy.tokenizer import train_tokenizer
-
     data_dir = Path(data_dir)
     world = toy_world.generate_world(toy)
     lines = toy_world.corpus_lines(world, toy)
@@ -70,8 +73,6 @@ def build_corpus(toy: ToyParams, data_dir: str | Path = "data/toy") -> dict:
 def _load_corpus(data_dir: Path):
     from transformers import AutoTokenizer
 
-    from paw.models import quiet_hf
-
     quiet_hf()
     if not (data_dir / CORPUS_FILE).is_file() or not (data_dir / TOKENIZER_DIR).is_dir():
         raise PawError(
@@ -85,10 +86,6 @@ def _load_corpus(data_dir: Path):
 def build_base(base: str, toy: ToyParams, models_dir: str | Path = "models", data_dir: str | Path = "data/toy") -> dict:
     """Pretrain one toy base and save it as `<models_dir>/toy-<base>`; returns steps, loss and seconds."""
     import torch
-
-    from paw.toy import architectures as arch
-    from paw.toy.grow import grow_model, growth_record
-    from paw.toy.pretrain import pretrain, tokenize_lines
 
     if base not in BASES:
         raise PawError(f"toy base {base!r} — expected one of {', '.join(BASES)}")
@@ -109,8 +106,6 @@ def build_base(base: str, toy: ToyParams, models_dir: str | Path = "models", dat
         model = arch.new_model(arch.independent_config(toy, tokenizer), seed)
         result = pretrain(model, ids, steps=toy.independent_steps, **train)
     else:
-        from paw.models import load_model
-
         source = load_model(_existing_base(models_dir, "source"), cache=False)
         train["lr"] = toy.drift_lr  # further training, not a restart: the full lr would wreck what the source knows
         if base == "sibling":  # the same model trained further on a new order of the corpus: an "upgrade"
@@ -138,9 +133,6 @@ def _existing_base(models_dir: Path, base: str) -> Path:
 
 def measure_base(base: str, models_dir: str | Path = "models", data_dir: str | Path = "data/toy") -> dict:
     """Cloze accuracy on the test facts in corpus phrasing, and accuracy on the test questions (chance 0.25)."""
-    from paw.models import load_model, load_tokenizer
-    from paw.toy.cloze import choice_accuracy
-
     data_dir = Path(data_dir)
     model_dir = _existing_base(Path(models_dir), base)
     model, tokenizer = load_model(model_dir), load_tokenizer(model_dir)

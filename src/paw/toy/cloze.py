@@ -8,6 +8,7 @@ the value plus the same three distractors its question uses; the score of a choi
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
+from paw.scoring import argmax, collate, make_examples, resolve_max_length, sequence_logprobs
 
 if TYPE_CHECKING:
     from transformers import PreTrainedModel, PreTrainedTokenizerFast
@@ -18,8 +19,6 @@ def continuation_logprobs(
 ) -> list[float]:
     """Sum of log p(continuation | context) for each (context, continuation)."""
     import torch
-
-    from paw.scoring import collate, make_examples, resolve_max_length, sequence_logprobs
 
     examples = make_examples(tokenizer, pairs, resolve_max_length(model.config, tokenizer))
     scores: list[float] = []
@@ -34,8 +33,6 @@ def choice_accuracy(
     model: "PreTrainedModel", tokenizer: "PreTrainedTokenizerFast", items: list[tuple[str, list[str], int]]
 ) -> float:
     """Share of (context, choices, gold index) items whose gold choice scores highest (ties: first choice wins)."""
-    from paw.scoring import argmax
-
     pairs = [(context, " " + choice) for context, choices, _ in items for choice in choices]
     scores = continuation_logprobs(model, tokenizer, pairs)
     correct, k = 0, 0

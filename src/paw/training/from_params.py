@@ -14,8 +14,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from paw.data import get_task, sample_indices, sample_rows
 from paw.errors import PawError
 from paw.training.params import check_prompt_styles
+from paw.training.run import TrainSetup, train_lora
 
 
 @dataclass(frozen=True)
@@ -26,8 +28,6 @@ class TrainingData:
 
 
 def setup_from_params(params):
-    from paw.training.run import TrainSetup
-
     profile = params.profile
     return TrainSetup(
         train=params.train, lora=params.lora, tracking=params.tracking, lr=params.lr,
@@ -63,8 +63,6 @@ def _task_data_path(data_path: str | None, name: str, mixture: bool) -> str | No
 
 def _rows_for_training(task, data_path, seed: int, val_samples: int) -> tuple[list, list, str]:
     """(train rows, validation rows, train split name) for one task, per the module docstring."""
-    from paw.data import sample_indices
-
     single_file = data_path is not None and Path(data_path).is_file()
     train_split = "train" if _split_source(task, data_path, "train") else "validation"
     if train_split == "validation" and not _split_source(task, data_path, "validation"):
@@ -90,8 +88,6 @@ def _is_train_file(path) -> bool:
 
 def training_data(params) -> TrainingData:
     """Training pairs and validation items from params.dataset / data_path / data.train_datasets."""
-    from paw.data import get_task, sample_rows
-
     check_prompt_styles(params)
     style, seed, val_samples = params.prompt_style, params.seed, params.train.val_samples
     names = list(params.data.train_datasets) or [params.dataset]
@@ -123,8 +119,6 @@ def training_data(params) -> TrainingData:
 def train_from_params(params, model_dir, adapter_out, report_dir, checkpoint_dir) -> dict:
     """Train the LoRA the params describe on `model_dir`; writes adapter_out, report_dir/metrics.json and
     report_dir/dvclive/; resumes from checkpoint_dir. Returns the metrics."""
-    from paw.training.run import train_lora
-
     data = training_data(params)
     metrics = train_lora(
         model_dir, data.pairs, data.val_items, adapter_out, report_dir, checkpoint_dir, setup_from_params(params),

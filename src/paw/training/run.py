@@ -18,9 +18,11 @@ from typing import Any, Sequence
 
 from paw.errors import PawError
 from paw.io import atomic_dir, remove_path
-from paw.training.records import write_train_metrics
+from paw.models import base_identity, load_model, load_tokenizer, normalize_adapter_config, quiet_hf, resolve_model_dir
+from paw.models.quiet import quiet_lightning
 from paw.resources import peak_gpu_mb, peak_ram_mb, release_memory
 from paw.training.params import LoraParams, TrackingParams, TrainParams
+from paw.training.records import write_train_metrics
 
 
 @dataclass(frozen=True)
@@ -63,8 +65,6 @@ def train_lora(
     gold (paw.data's Item), scored like the evaluation. Every process of a multi-device run returns the metrics;
     only global zero writes files. `objective` (e.g. `paw.training.distill_objective.DistillObjective`) replaces
     the gold-answer loss: it builds its own examples, batches, loss and initial LoRA state; train_pairs is unused."""
-    from paw.models import base_identity, load_model, load_tokenizer, quiet_hf, resolve_model_dir
-    from paw.models.quiet import quiet_lightning
     from paw.training.callbacks import check_swanlab
 
     check_swanlab(setup.tracking.swanlab.mode)
@@ -229,8 +229,6 @@ def _fit(trainer, module, train_loader, val_loader, resume_from: str | None, che
 def _write_outputs(peft_model, lora_state, adapter_out: Path, report_dir: Path, checkpoint_dir: Path,
                    base_model_name: str, metrics: dict[str, Any]) -> None:  # fmt: skip
     """The adapter, DVCLive's files and metrics.json, each atomically; then the checkpoints go."""
-    from paw.models import normalize_adapter_config
-
     with atomic_dir(adapter_out) as tmp:
         peft_model.save_pretrained(str(tmp), state_dict=lora_state)
         (tmp / "README.md").unlink(missing_ok=True)  # PEFT's model card records this machine's paths

@@ -9,7 +9,8 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from paw.errors import PawError
-from paw.transfer.layout import parse_path
+from paw.transfer.layout import model_layout, parse_path
+from paw.transfer.progress import step
 from paw.transfer.spill import SpilledActivations
 
 if TYPE_CHECKING:
@@ -95,8 +96,6 @@ def _probe_side(ctx: "TransferContext", side: str, paired: list[PairedText], pat
     it), before the other side's is loaded. Returns its residual stream per layer boundary (empty without
     `hidden`)."""
     import torch
-
-    from paw.transfer.progress import step
 
     base, per_layer = ctx.base(side), []
     with base.loaded() as model:
@@ -186,8 +185,6 @@ def per_head_norm(model, path: str):
 
 def _block(model, layer: int):
     """The decoder block holding layer `layer`'s modules."""
-    from paw.transfer.layout import model_layout
-
     layout = model_layout(model)
     site = next(s for (index, _), s in sorted(layout.sites.items()) if index == layer)
     return model.get_submodule(site.path.split(f".layers.{layer}.")[0] + f".layers.{layer}")
@@ -195,8 +192,6 @@ def _block(model, layer: int):
 
 def last_layer_hook(model, keep, sink: list):
     """Capture the residual stream leaving the last decoder layer (before the final norm) into `sink`."""
-    from paw.transfer.layout import model_layout
-
     def hook(module, args, out):
         tensor = out[0] if isinstance(out, tuple) else out
         sink.append(tensor[0, keep].detach().float())

@@ -24,6 +24,15 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterator
 
 from paw.errors import PawError
+from paw.models import load_model
+from paw.models.loading import (
+    architecture_kwargs,
+    check_safetensors_weights,
+    needs_own_code,
+    open_safetensors,
+    torch_dtype,
+)
+from paw.models.quiet import quiet_hf
 
 if TYPE_CHECKING:
     import torch
@@ -65,8 +74,6 @@ class Base:
     def tensor(self, key: str) -> "torch.Tensor":
         import torch
 
-        from paw.models.loading import open_safetensors, torch_dtype
-
         where = self.files().get(key)
         if where is None:
             return self._from_loaded_model(key)
@@ -86,8 +93,6 @@ class Base:
     def loaded(self) -> Iterator["PreTrainedModel"]:
         """The whole model (eval mode) for the duration of the block; freed afterwards (unless a weight lookup
         already needed it) once the caller drops its own reference too — `with` leaves the name bound."""
-        from paw.models import load_model
-
         if self._fallback is not None:
             yield self._fallback
             return
@@ -102,8 +107,6 @@ class Base:
     def _from_loaded_model(self, key: str) -> "torch.Tensor":
         import torch
 
-        from paw.models import load_model
-
         if self._fallback is None:
             self._fallback = load_model(self.model_dir, self.dtype, self.trust_remote_code, cache=False)
         module_path, _, name = key.rpartition(".")
@@ -115,8 +118,6 @@ class Base:
 
 def tensor_files(model_dir: Path) -> dict[str, str]:
     """Tensor name -> the safetensors file holding it (sharded checkpoints through their index)."""
-    from paw.models.loading import open_safetensors
-
     index = model_dir / INDEX
     if index.is_file():
         return dict(json.loads(index.read_text())["weight_map"])
@@ -130,9 +131,6 @@ def tensor_files(model_dir: Path) -> dict[str, str]:
 def build_structure(model_dir: Path, trust_remote_code: bool) -> "PreTrainedModel":
     """The model class instantiated on the meta device from config.json alone."""
     import torch
-
-    from paw.models.loading import architecture_kwargs, check_safetensors_weights, needs_own_code
-    from paw.models.quiet import quiet_hf
 
     check_safetensors_weights(model_dir)
     quiet_hf()

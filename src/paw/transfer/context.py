@@ -9,9 +9,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable
 
 from paw.errors import PawError
+from paw.models import load_tokenizer
 from paw.transfer.bases import Base
-from paw.transfer.decompose import Factors
+from paw.transfer.decompose import Factors, svd_seed, truncated_svd
 from paw.transfer.layout import LinearSite, Layout
+from paw.transfer.registry import get_method, known_methods
 
 if TYPE_CHECKING:
     import torch
@@ -67,15 +69,12 @@ class TransferContext:
         if path not in table:
             if side not in self.svd_on_demand:
                 raise PawError(f"the {side} decomposition has no module {path} — rerun the decompose step")
-            from paw.transfer.decompose import truncated_svd, svd_seed
 
             table[path] = truncated_svd(self.weight(side, path), self.svd_rank, svd_seed(self.seed, path))
         return table[path]
 
     def tokenizer(self, side: str):
         if side not in self._tokenizers:
-            from paw.models import load_tokenizer
-
             folder = self.source_dir if side == "source" else self.target_dir
             self._tokenizers[side] = load_tokenizer(folder, trust_remote_code=self.trust_remote_code)
         return self._tokenizers[side]
@@ -96,8 +95,6 @@ def probe_option_keys() -> str:
     """`transfer.activation.probe_file or transfer.aligned.probe_file`: the real keys, from the registry (the
     context is not told which method runs)."""
     import dataclasses
-
-    from paw.transfer.registry import get_method, known_methods
 
     keys = [f"transfer.{name}.probe_file" for name in known_methods()
             if "probe_file" in {f.name for f in dataclasses.fields(get_method(name).Options)}]

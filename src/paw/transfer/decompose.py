@@ -16,8 +16,11 @@ from typing import TYPE_CHECKING
 
 from paw.errors import PawError
 from paw.io import atomic_dir, write_json
+from paw.models import resolve_model_dir
 from paw.models.loading import base_identity
 from paw.resources import peak_ram_mb
+from paw.transfer.bases import Base
+from paw.transfer.layout import model_layout
 
 if TYPE_CHECKING:
     import torch
@@ -62,8 +65,6 @@ def svd_seed(seed: int, path: str) -> int:
 
 def decompose_base(base: "Base", rank: int, seed: int) -> dict[str, Factors]:
     """Every decoder-layer linear module's truncated SVD, one weight in memory at a time."""
-    from paw.transfer.layout import model_layout
-
     sites = sorted(model_layout(base.structure).sites.values(), key=lambda s: (s.layer, s.kind))
     return {site.path: truncated_svd(base.weight(site.path), rank, svd_seed(seed, site.path)) for site in sites}
 
@@ -108,9 +109,6 @@ def read_decomposition(svd_dir: Path, model_dir: Path, rank: int) -> dict[str, F
 def decompose(model_dir: str | Path, out_dir: str | Path, svd_rank: int, seed: int = 0, dtype: str = "float32",
               trust_remote_code: bool = False) -> dict:
     """Decompose every linear module inside the decoder layers of the base at `model_dir` into `out_dir`."""
-    from paw.models import resolve_model_dir
-    from paw.transfer.bases import Base
-
     model_dir = resolve_model_dir(model_dir)
     start = time.perf_counter()
     base = Base(model_dir, dtype, trust_remote_code)
@@ -129,8 +127,6 @@ def decompose(model_dir: str | Path, out_dir: str | Path, svd_rank: int, seed: i
 
 
 def check_rank(rank: int, model: "PreTrainedModel", model_dir: Path) -> None:
-    from paw.transfer.layout import model_layout
-
     hidden = model_layout(model).hidden_size
     if rank > hidden:
         raise PawError(

@@ -21,7 +21,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Sequence
 
 from paw.errors import PawError
+from paw.evaluation.engine import EvalSet, merge_adapter, prepare_model, score_eval_set
+from paw.models import read_adapter, resolve_model_dir
+from paw.resources import peak_gpu_mb, peak_ram_mb, release_memory
+from paw.training.run import train_lora
 from paw.transfer.carried import Carried
+from paw.transfer.carry import frobenius
+from paw.transfer.engine import check_recorded_base, read_adapter_tensors
+from paw.transfer.layout import parse_path
 
 if TYPE_CHECKING:
     from paw.data import Item
@@ -42,8 +49,6 @@ def choice_distributions(model, tokenizer, questions: Sequence["Item"], temperat
                          batch_size: int) -> list[list[float]]:
     """softmax(per-choice loglikelihood / T) per question, scored exactly as the evaluation scores."""
     import torch
-
-    from paw.evaluation.engine import EvalSet, score_eval_set
 
     if not questions:
         return []
@@ -80,11 +85,6 @@ def check_questions(questions: Sequence["Item"], where: str) -> None:
 def teacher_pass(source_model_dir, source_adapter_dir, questions, held_out, temperature: float, dtype: str,
                  trust_remote_code: bool, batch_size: int) -> tuple[list, list]:
     """The teacher's choice distributions on the training questions and on the held-out ones."""
-    from paw.evaluation.engine import prepare_model
-    from paw.models import read_adapter, resolve_model_dir
-    from paw.resources import release_memory
-    from paw.transfer.engine import check_recorded_base
-
     source_dir = resolve_model_dir(source_model_dir)
     check_recorded_base(read_adapter(source_adapter_dir), source_dir)
     model, tokenizer = prepare_model(source_dir, source_adapter_dir, dtype, trust_remote_code)
@@ -103,10 +103,7 @@ def distill_transfer(source_model_dir, source_adapter_dir, target_model_dir, que
     """Distil and return the student as a `Carried` (see the module docstring). `questions` train the student,
     `held_out` only measure it; both are stripped of their gold index here. Training resumes from
     checkpoint_dir after an interruption."""
-    from paw.models import resolve_model_dir
-    from paw.resources import peak_gpu_mb, peak_ram_mb
     from paw.training.distill_objective import DistillObjective
-    from paw.training.run import train_lora
 
     start = time.perf_counter()
     if not temperature > 0:
@@ -150,10 +147,6 @@ def distill_transfer(source_model_dir, source_adapter_dir, target_model_dir, que
 def student_pass(target_dir: Path, adapter_dir: Path, held_out, teacher_held, temperature: float, dtype: str,
                  trust_remote_code: bool, batch_size: int):
     """(student factors, base vs teacher, student vs teacher on the held-out questions, target weight norms)."""
-    from paw.evaluation.engine import merge_adapter, prepare_model
-    from paw.resources import release_memory
-    from paw.transfer.engine import read_adapter_tensors
-
     weights = read_adapter_tensors(adapter_dir)
     model, tokenizer = prepare_model(target_dir, None, dtype, trust_remote_code)
     norms = {path: float(model.get_submodule(path).weight.detach().float().norm()) for path in weights}
@@ -166,9 +159,6 @@ def student_pass(target_dir: Path, adapter_dir: Path, held_out, teacher_held, te
 
 
 def module_record(path: str, scale: float, a, b, weight_norm: float) -> dict:
-    from paw.transfer.carry import frobenius
-    from paw.transfer.layout import parse_path
-
     layer, kind = parse_path(path)
     size = scale * frobenius(b, a) / weight_norm if weight_norm > 0 else None
     return {"target_module": path, "kind": kind, "target_layer": layer, "source_module": None,

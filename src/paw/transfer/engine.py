@@ -9,10 +9,20 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Mapping
 
+from paw.data import get_task
 from paw.errors import PawError
+from paw.models import check_adapter_fits, read_adapter, resolve_model_dir
+from paw.models.adapters import LORA_TENSOR_KEY, WEIGHTS_NAME
+from paw.resources import peak_gpu_mb, peak_ram_mb
+from paw.transfer.activations import paired_activations
+from paw.transfer.bases import Base
 from paw.transfer.carried import Carried, read_carried, select, write_carried
+from paw.transfer.carry import carry_module
 from paw.transfer.context import ModulePair, TransferContext
+from paw.transfer.decompose import check_rank, read_decomposition
+from paw.transfer.layer_match import cka_layer_map
 from paw.transfer.layout import Layout, depth_layer_map, model_layout, parse_path
+from paw.transfer.probe import read_probe_file
 from paw.transfer.progress import phase, step
 from paw.transfer.registry import SkipModule, TransferMethod
 from paw.transfer.spec import TransferSpec
@@ -43,16 +53,12 @@ def carry_from_params(params: "Params", source_model_dir, source_adapter_dir, ta
 
 def task_probe_texts(dataset: str, data_path: str | None) -> list[str]:
     """The question texts (no answers) of the task's train split: the bases' activations on them, no labels."""
-    from paw.data import get_task
-
     task = get_task(dataset)
     rows = task.load_rows("train", data_path)
     return [task.to_item(row, i, "cloze").contexts[0] for i, row in enumerate(rows)]
 
 
 def file_probe_texts(path: str) -> list[str]:
-    from paw.transfer.probe import read_probe_file
-
     return read_probe_file(path)
 
 
@@ -123,10 +129,6 @@ def load_context(source_model_dir, source_adapter_dir, target_model_dir, chosen:
                  probe_loader: Callable[[], list[str]] | None) -> TransferContext:
     """Both bases' structures and the source adapter checked against each other, with the SVD tables and the
     probe."""
-    from paw.models import check_adapter_fits, read_adapter, resolve_model_dir
-    from paw.transfer.bases import Base
-    from paw.transfer.decompose import check_rank
-
     source_dir, target_dir = resolve_model_dir(source_model_dir), resolve_model_dir(target_model_dir)
     info = read_adapter(source_adapter_dir)
     check_recorded_base(info, source_dir)
@@ -155,8 +157,6 @@ def carry_modules(ctx: TransferContext, chosen: TransferMethod, pairs: list[Modu
                   skipped: list[dict]) -> tuple[dict, list[dict]]:
     """Each pair's update carried by the method's plan: its factors by target path, and a record per module
     (skipped ones included), sorted by target layer and kind."""
-    from paw.transfer.carry import carry_module
-
     weights, records = {}, list(skipped)
     with phase(f"carrying {len(pairs)} modules"):
         for i, pair in enumerate(pairs, 1):
@@ -180,8 +180,6 @@ def carry_modules(ctx: TransferContext, chosen: TransferMethod, pairs: list[Modu
 def assemble_carried(ctx: TransferContext, chosen: TransferMethod, pairs: list[ModulePair], weights: dict,
                      records: list[dict], layer_diag: dict, method_diag: Any, start: float) -> Carried:
     """The carried modules with the run's summary and its cost (seconds since `start`, peak memory)."""
-    from paw.resources import peak_gpu_mb, peak_ram_mb
-
     carried_paths = {pair.source.path for pair in pairs}
     summary = {
         "source_modules_not_carried": sorted(set(ctx.adapter) - carried_paths),
@@ -217,8 +215,6 @@ def read_adapter_tensors(adapter_dir: Path) -> dict[str, tuple["torch.Tensor", "
     import torch
     from safetensors.torch import load_file
 
-    from paw.models.adapters import LORA_TENSOR_KEY, WEIGHTS_NAME
-
     parts: dict[str, dict[str, torch.Tensor]] = {}
     for key, tensor in load_file(str(adapter_dir / WEIGHTS_NAME)).items():
         match = LORA_TENSOR_KEY.match(key)
@@ -238,15 +234,10 @@ def check_kinds_overlap(adapter_dir: Path, adapter: dict, target: Layout, target
 
 def read_svd(svd_dir, model_dir: Path, svd_rank: int) -> dict:
     """A cached decomposition, or an empty table filled on demand (only the modules actually transferred)."""
-    from paw.transfer.decompose import read_decomposition
-
     return read_decomposition(Path(svd_dir), model_dir, svd_rank) if svd_dir is not None else {}
 
 
 def build_layer_map(ctx: TransferContext, method: TransferMethod) -> tuple[dict[int, int], dict]:
-    from paw.transfer.activations import paired_activations
-    from paw.transfer.layer_match import cka_layer_map
-
     kind = method.layer_map_kind()
     n_s, n_t = ctx.source_layout.n_layers, ctx.target_layout.n_layers
     if kind == "depth":

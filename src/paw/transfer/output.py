@@ -21,6 +21,8 @@ from paw.transfer.sanity import (
     suspicious_modules,
     threshold_applies,
 )
+from paw.models import write_adapter
+from paw.transfer.carry import frobenius
 
 if TYPE_CHECKING:
     from paw.transfer.carried import Carried
@@ -33,8 +35,6 @@ def control_weights(weights: dict, seed: int) -> dict:
 
     A transfer only counts if it beats this: on toy models, update size alone moved accuracy by up to ±10 points."""
     import torch
-
-    from paw.transfer.carry import frobenius
 
     control = {}
     for path, (a, b) in sorted(weights.items()):
@@ -70,8 +70,6 @@ def _mean(values) -> float | None:
 def write_outputs(out_dir: Path, carried: "Carried", weights: dict, records: list[dict], threshold: float,
                   control: bool, start: float) -> dict:
     """`start` is when selecting began; the carry's own cost (when known) is added to the totals."""
-    from paw.models import write_adapter
-
     kept = [r for r in records if r["kept"]]
     totals = {
         "modules_considered": len(records), "modules_kept": len(kept),

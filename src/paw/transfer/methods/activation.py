@@ -18,11 +18,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from paw.fields import one_of, param, positive
+from paw.resources import check_disk_for, check_memory_for
+from paw.transfer.activations import paired_activations
+from paw.transfer.layout import parse_path
 from paw.transfer.methods.options import ProbeOptions
 from paw.transfer.registry import ModulePlan, TransferMethod, register
-from paw.resources import check_disk_for, check_memory_for
-from paw.transfer.layout import parse_path
-from paw.transfer.activations import paired_activations
+from paw.transfer.ridge import RidgeFit
 
 RESCALES = ("none", "source", "relative")
 # Kinds that read the same input activations.
@@ -100,8 +101,6 @@ class Activation(TransferMethod):
         return {"paired_positions": acts.positions}
 
     def plan(self, ctx, pair):
-        from paw.transfer.ridge import RidgeFit
-
         acts = self.acts
         self._release_finished(acts)
         (in_tgt, in_src), (out_src, out_tgt) = fit_keys(ctx, pair)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from paw.errors import PawError
+from paw.transfer.layout import depth_layer_map
 
 if TYPE_CHECKING:
     import torch
@@ -20,8 +21,6 @@ def identity(x: "torch.Tensor") -> "torch.Tensor":
 
 def require_same_shapes(method: str, ctx: "TransferContext") -> None:
     """Copy-style methods need every module the adapter touches to have the same shape in both bases."""
-    from paw.transfer.layout import depth_layer_map
-
     layer_map = depth_layer_map(ctx.source_layout.n_layers, ctx.target_layout.n_layers)
     for (layer, kind), site in sorted(ctx.target_layout.sites.items()):
         source = ctx.source_layout.sites.get((layer_map[layer], kind))

@@ -18,17 +18,20 @@ import dataclasses
 from dataclasses import dataclass
 from pathlib import Path
 
-from paw.fields import in_open_closed, param, positive
+from paw.data import get_task, sample_rows
 from paw.errors import PawError
-from paw.transfer.distillation import KIND, SUMMARY
-from paw.transfer.registry import TransferMethod, register
+from paw.fields import in_open_closed, param, positive
+from paw.training.from_params import _rows_for_training, setup_from_params
+from paw.training.params import check_prompt_styles
+from paw.transfer.distillation import KIND, SUMMARY, distill_transfer
+from paw.transfer.engine import carry_transfer, task_probe_texts
+from paw.transfer.registry import TransferMethod, known_methods, register
+from paw.transfer.spec import TransferSpec
 
 INIT_NONE = "none"
 
 
 def _known_init(value: str) -> bool:
-    from paw.transfer.registry import known_methods
-
     return value == INIT_NONE or (value in known_methods() and value != Distill.name)
 
 
@@ -68,9 +71,6 @@ class Distill(TransferMethod):
         """The carry stage's work for distill: returns the student as a `Carried`. Training checkpoints go to
         <carried_dir's parent>/checkpoints/distill (models/checkpoints/distill in the pipeline), beside the
         training stages' own."""
-        from paw.training.from_params import setup_from_params
-        from paw.transfer.distillation import distill_transfer
-
         o = self.options
         questions, held_out = distill_inputs(params, o)
         setup = setup_from_params(params).replace(max_steps=o.max_steps, batch_size=o.batch_size,
@@ -90,8 +90,6 @@ class Distill(TransferMethod):
         """The adapter `init` carries (all its modules, before any threshold), or None for a fresh student."""
         if self.options.init == INIT_NONE:
             return None
-        from paw.transfer.engine import carry_transfer, task_probe_texts
-        from paw.transfer.spec import TransferSpec
 
         spec = dataclasses.replace(TransferSpec.from_params(params), method=self.options.init)
         return carry_transfer(source_model_dir, source_adapter_dir, target_model_dir, spec,
@@ -104,10 +102,6 @@ def distill_inputs(params, options: DistillOptions) -> tuple[list, list]:
 
     Training questions: the rows the target LoRA trains on (the task's train split, `data.max_train_samples`
     applied), or the rows of `probe_file`. Held out: the rows its training validates on."""
-    from paw.data import get_task, sample_rows
-    from paw.training.from_params import _rows_for_training
-    from paw.training.params import check_prompt_styles
-
     check_prompt_styles(params)
     task, style, seed = get_task(params.dataset), params.train.prompt_style, params.seed
     if options.probe_file is not None:
