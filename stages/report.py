@@ -8,7 +8,7 @@ from paw.pipeline.stage import run_stage
 
 
 def main() -> None:
-    from paw.reporting.build import build_report
+    from paw.reporting.api import build_report
 
     build_report(load_params(), reports_dir=REPORTS)
 

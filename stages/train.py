@@ -13,7 +13,7 @@ from paw.pipeline.stage import run_stage, stage_choice
 
 
 def main() -> None:
-    from paw.training.from_params import train_from_params
+    from paw.training.api import train_from_params
 
     role = stage_choice(__doc__, "role", ROLES)
     params = load_params()

@@ -25,8 +25,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def _report(args: argparse.Namespace) -> int:
-    from paw.reporting.build import build_report
-    from paw.reporting.summary import recovery_sentence
+    from paw.reporting.api import build_report, recovery_sentence
 
     summary = build_report(load_params(args.params), args.reports_dir, args.transfer_diagnostics)
     print(f"wrote {args.reports_dir}/summary.md — {recovery_sentence(summary)}")
@@ -34,7 +33,7 @@ def _report(args: argparse.Namespace) -> int:
 
 
 def _sweep(args: argparse.Namespace) -> int:
-    from paw.reporting.sweep import build_sweep
+    from paw.reporting.api import build_sweep
 
     rows = build_sweep(args.repo, args.param, args.out)
     print(f"wrote {args.out}/sweep.md ({len(rows)} revisions)")

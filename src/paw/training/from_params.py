@@ -27,14 +27,8 @@ class TrainingData:
     sources: list[str]  # "<task>:<split> (<n> rows)" per training source, for metrics and logs
 
 
-def setup_from_params(params):
-    profile = params.profile
-    return TrainSetup(
-        train=params.train, lora=params.lora, tracking=params.tracking, lr=params.lr,
-        batch_size=profile.train_batch_size, grad_accum=profile.grad_accum, max_steps=profile.max_steps,
-        precision=profile.precision, devices=profile.devices, strategy=profile.strategy, seed=params.seed,
-        trust_remote_code=params.models.trust_remote_code,
-    )  # fmt: skip
+def setup_from_params(params) -> TrainSetup:
+    return TrainSetup.from_params(params)
 
 
 def _split_source(task, data_path: str | Path | None, split: str) -> bool:

@@ -8,11 +8,9 @@ when that checkpoint was made from the same inputs, and ends with the same adapt
 
 from __future__ import annotations
 
-import dataclasses
 import shutil
 import sys
 import time
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Sequence
 
@@ -21,29 +19,8 @@ from paw.io import atomic_dir, remove_path
 from paw.models import base_identity, load_model, load_tokenizer, normalize_adapter_config, quiet_hf, resolve_model_dir
 from paw.models.quiet import quiet_lightning
 from paw.resources import peak_gpu_mb, peak_ram_mb, release_memory
-from paw.training.params import LoraParams, TrackingParams, TrainParams
 from paw.training.records import write_train_metrics
-
-
-@dataclass(frozen=True)
-class TrainSetup:
-    """Everything a run needs besides the model and data: params sections plus the machine profile's values."""
-
-    train: TrainParams = field(default_factory=TrainParams)
-    lora: LoraParams = field(default_factory=LoraParams)
-    tracking: TrackingParams = field(default_factory=TrackingParams)
-    lr: float = 1.0e-5
-    batch_size: int = 8  # sequences per process per micro-batch
-    grad_accum: int = 1
-    max_steps: int = 100
-    precision: str = "32"
-    devices: int = 1
-    strategy: str = "auto"
-    seed: int = 0
-    trust_remote_code: bool = False
-
-    def replace(self, **changes: Any) -> "TrainSetup":
-        return dataclasses.replace(self, **changes)
+from paw.training.setup import TrainSetup
 
 
 def train_lora(
