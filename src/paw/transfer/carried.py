@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from paw.errors import PawError
 from paw.io import atomic_dir, read_json, write_json
@@ -24,13 +24,21 @@ META = "carried.json"
 FORMAT = 1
 
 
+class LoraUpdate(NamedTuple):
+    """One module's low-rank update ΔW = scale · B·A, as LoRA stores it: what a method carries into a target
+    module (and what a source adapter holds per module). A tuple, so `a, b = update` reads it."""
+
+    a: "torch.Tensor"  # A [r × in]
+    b: "torch.Tensor"  # B [out × r]
+
+
 @dataclass
 class Carried:
-    """Every module's carried update and score. `records` hold one entry per target module considered: carried
-    ones have `carried: true` and their factors in `weights` (A [r×in], B [out×r]); the others say why not."""
+    """The saved carry: every module's carried update and score. `records` hold one entry per target module
+    considered: carried ones have `carried: true` and their update in `weights`; the others say why not."""
 
     records: list[dict]
-    weights: dict[str, tuple["torch.Tensor", "torch.Tensor"]]
+    weights: dict[str, LoraUpdate]
     summary: dict[str, Any]  # method, options, models, rank, LoRA r/alpha, seed, layer map, method diagnostics
     r: int
     alpha: float
@@ -77,7 +85,7 @@ def read_carried(carried_dir: str | Path) -> Carried:
                 raise PawError(f"{carried_dir / FACTORS}: no factors for {path} — expected {path}.A and {path}.B")
             # Copies in fresh memory: reductions over file-backed tensors may take another SIMD path and differ from
             # the in-memory run in the last bit (the control adapter's norms would then not be bit-exact).
-            weights[path] = (tensors[f"{path}.A"].clone(), tensors[f"{path}.B"].clone())
+            weights[path] = LoraUpdate(tensors[f"{path}.A"].clone(), tensors[f"{path}.B"].clone())
     return Carried(records=meta["records"], weights=weights, summary=meta["summary"], r=meta["r"],
                    alpha=meta["alpha"], target_model=meta["target_model"], target_layers=meta["target_layers"])
 

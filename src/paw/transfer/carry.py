@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from paw.transfer.carried import LoraUpdate
 from paw.transfer.registry import ModulePlan
 
 if TYPE_CHECKING:
@@ -92,7 +93,7 @@ def carry_module(ctx: "TransferContext", pair: "ModulePair", plan: ModulePlan):
         update_size=_round(scale * norm / target_weight if target_weight > 0 else None),
         source_update_size=_round(scale * source_norm / source_weight if source_weight > 0 else None),
     )
-    return record, (a.to(torch.float32), b.to(torch.float32))
+    return record, LoraUpdate(a.to(torch.float32), b.to(torch.float32))
 
 
 def _round(value: float | None) -> float | None:

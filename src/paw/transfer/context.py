@@ -18,6 +18,8 @@ from paw.transfer.registry import get_method, known_methods
 if TYPE_CHECKING:
     import torch
 
+    from paw.transfer.carried import LoraUpdate
+
 
 @dataclass(frozen=True)
 class ModulePair:
@@ -33,7 +35,7 @@ class TransferContext:
     target: Base
     source_layout: Layout
     target_layout: Layout
-    adapter: dict[str, tuple["torch.Tensor", "torch.Tensor"]]  # source module path -> (A [r×in], B [out×r])
+    adapter: dict[str, "LoraUpdate"]  # source module path -> its update (A [r×in], B [out×r])
     r: int
     alpha: float
     svd_rank: int  # k of the truncated SVDs (the LoRA rank is `r`)

@@ -16,7 +16,7 @@ from paw.models.adapters import LORA_TENSOR_KEY, WEIGHTS_NAME
 from paw.resources import peak_gpu_mb, peak_ram_mb
 from paw.transfer.activations import paired_activations
 from paw.transfer.bases import Base
-from paw.transfer.carried import Carried, read_carried, select, write_carried
+from paw.transfer.carried import Carried, LoraUpdate, read_carried, select, write_carried
 from paw.transfer.carry import carry_module
 from paw.transfer.context import ModulePair, TransferContext
 from paw.transfer.decompose import check_rank, read_decomposition
@@ -211,7 +211,7 @@ def check_recorded_base(info, source_dir: Path) -> None:
         )
 
 
-def read_adapter_tensors(adapter_dir: Path) -> dict[str, tuple["torch.Tensor", "torch.Tensor"]]:
+def read_adapter_tensors(adapter_dir: Path) -> dict[str, LoraUpdate]:
     import torch
     from safetensors.torch import load_file
 
@@ -220,7 +220,7 @@ def read_adapter_tensors(adapter_dir: Path) -> dict[str, tuple["torch.Tensor", "
         match = LORA_TENSOR_KEY.match(key)
         if match:
             parts.setdefault(match["module"], {})[match["part"]] = tensor.to(torch.float32)
-    return {module: (p["A"], p["B"]) for module, p in parts.items()}
+    return {module: LoraUpdate(p["A"], p["B"]) for module, p in parts.items()}
 
 
 def check_kinds_overlap(adapter_dir: Path, adapter: dict, target: Layout, target_dir: Path) -> None:

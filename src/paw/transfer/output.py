@@ -12,6 +12,7 @@ from tabulate import tabulate
 
 from paw.io import atomic_dir, atomic_file, write_json
 from paw.resources import peak_gpu_mb, peak_ram_mb
+from paw.transfer.carried import LoraUpdate
 from paw.transfer.records import DIAGNOSTICS_FILE
 from paw.transfer.sanity import (
     KNOB,
@@ -44,7 +45,7 @@ def control_weights(weights: dict, seed: int) -> dict:
         rand_a = torch.randn(a.shape, generator=generator)
         goal, have = frobenius(b, a), frobenius(rand_b, rand_a)
         factor = (goal / have) ** 0.5 if have > 0 else 0.0
-        control[path] = (rand_a * factor, rand_b * factor)
+        control[path] = LoraUpdate(rand_a * factor, rand_b * factor)
     return control
 
 
