@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 from paw.data import Item, get_task, sample_indices
 from paw.evaluation.metrics import mean_stderr
 from paw.evaluation.progress import ItemsDone, Progress
-from paw.evaluation.records import write_evaluation
+from paw.evaluation.records import EvalMetrics, Prediction, write_evaluation
 from paw.evaluation.requests import build_requests
 from paw.evaluation.scorer import Scorer
 from paw.evaluation.spec import EvalSpec
@@ -86,7 +86,7 @@ def score_eval_set(model, tokenizer, eval_set: EvalSet, *, batch_size: int = 8, 
     return out
 
 
-def summarize(eval_set: EvalSet, lls: list[list[float]]) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+def summarize(eval_set: EvalSet, lls: list[list[float]]) -> tuple[dict[str, Any], list[Prediction]]:
     predictions, hits, hits_norm = [], [], []
     for item, item_lls in zip(eval_set.items, lls, strict=True):
         pred, pred_norm = predict(item_lls, item.choice_texts)
@@ -177,7 +177,7 @@ def _evaluate_loaded(runs, eval_set: EvalSet, spec: EvalSpec) -> list[dict[str, 
     return results
 
 
-def finish(eval_set: EvalSet, lls, out_dir, model_dir, adapter_dir, seconds: float, dtype: str) -> dict[str, Any]:
+def finish(eval_set: EvalSet, lls, out_dir, model_dir, adapter_dir, seconds: float, dtype: str) -> EvalMetrics:
     metrics, predictions = summarize(eval_set, lls)
     metrics.update({
         "model": Path(model_dir).resolve().name,

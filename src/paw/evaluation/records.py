@@ -14,17 +14,48 @@ from __future__ import annotations
 import json
 import math
 from pathlib import Path
-from typing import Any, Mapping, Sequence
+from typing import Any, Mapping, Sequence, TypedDict
 
 from paw.errors import PawError
 from paw.io import atomic_dir, read_json
+
+class EvalMetrics(TypedDict):
+    """metrics.json of one evaluation."""
+
+    task: str
+    split: str
+    prompt_style: str  # cloze | letter
+    n: int  # items scored
+    acc: float
+    acc_stderr: float | None  # null for a single item
+    acc_norm: float
+    acc_norm_stderr: float | None
+    acc_norm_in_lm_eval: bool  # whether lm-eval reports acc_norm for this task
+    model: str  # base directory name
+    adapter: str | None  # adapter directory name
+    dtype: str
+    seconds: float
+    items_per_second: float | None
+    peak_ram_mb: float | None
+    peak_gpu_mb: float | None  # null on CPU
+
+
+class Prediction(TypedDict):
+    """One line of predictions.jsonl."""
+
+    id: str
+    gold: int
+    ll: list[float]  # one loglikelihood per choice
+    pred: int  # argmax of ll
+    pred_norm: int | None  # argmax of ll per character of the choice text (acc_norm)
+
 
 METRICS_FILE, PREDICTIONS_FILE = "metrics.json", "predictions.jsonl"
 PREDICTION_KEYS = ("id", "gold", "pred")  # what the paired tests read; ll and pred_norm are written as well
 NUMBER_METRICS = ("n", "acc")  # acc_stderr is undefined (null) for a single item, and the report says so
 
 
-def write_evaluation(out_dir: str | Path, metrics: Mapping[str, Any], predictions: Sequence[Mapping[str, Any]]) -> None:
+def write_evaluation(out_dir: str | Path, metrics: EvalMetrics, predictions: Sequence[Prediction]) -> None:
     """Both files, atomically: a failed run leaves no directory behind."""
     with atomic_dir(out_dir) as tmp:
         (tmp / METRICS_FILE).write_text(json.dumps(dict(metrics), indent=2, allow_nan=False) + "\n")

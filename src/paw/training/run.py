@@ -19,7 +19,7 @@ from paw.io import atomic_dir, remove_path
 from paw.models import base_identity, load_model, load_tokenizer, normalize_adapter_config, quiet_hf, resolve_model_dir
 from paw.models.quiet import quiet_lightning
 from paw.resources import peak_gpu_mb, peak_ram_mb, release_memory
-from paw.training.records import write_train_metrics
+from paw.training.records import TrainMetrics, write_train_metrics
 from paw.training.setup import TrainSetup
 
 
@@ -217,7 +217,7 @@ def _write_outputs(peft_model, lora_state, adapter_out: Path, report_dir: Path, 
     remove_path(checkpoint_dir)
 
 
-def _metrics(module, trainer, targets, seconds: float) -> dict[str, Any]:
+def _metrics(module, trainer, targets, seconds: float) -> TrainMetrics:
     history, loss = module.val_history, module.train_loss
     tokens = module.tokens_seen * trainer.world_size  # every rank trains on its own batch of the same size
     train_seconds = module.train_seconds - module.val_seconds

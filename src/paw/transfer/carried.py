@@ -19,6 +19,8 @@ from paw.io import atomic_dir, read_json, write_json
 if TYPE_CHECKING:
     import torch
 
+    from paw.transfer.records import ModuleRecord
+
 FACTORS = "factors.safetensors"
 META = "carried.json"
 FORMAT = 1
@@ -37,7 +39,7 @@ class Carried:
     """The saved carry: every module's carried update and score. `records` hold one entry per target module
     considered: carried ones have `carried: true` and their update in `weights`; the others say why not."""
 
-    records: list[dict]
+    records: list["ModuleRecord"]
     weights: dict[str, LoraUpdate]
     summary: dict[str, Any]  # method, options, models, rank, LoRA r/alpha, seed, layer map, method diagnostics
     r: int

@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from paw.transfer.carried import LoraUpdate
+from paw.transfer.records import ModuleRecord
 from paw.transfer.registry import ModulePlan
 
 if TYPE_CHECKING:
@@ -51,14 +52,14 @@ def refactor(b: "torch.Tensor", a: "torch.Tensor", r: int) -> tuple["torch.Tenso
     return new_b[:, :r].contiguous(), new_a[:r].contiguous()
 
 
-def carry_module(ctx: "TransferContext", pair: "ModulePair", plan: ModulePlan):
+def carry_module(ctx: "TransferContext", pair: "ModulePair", plan: ModulePlan) -> tuple[ModuleRecord, LoraUpdate]:
     """Carry and score one module whatever its similarity (the threshold is applied later, see `paw.transfer.carried`).
     Returns its record and factors (A [r×in], B [out×r])."""
     import torch
 
     a_s, b_s = ctx.adapter[pair.source.path]
     fs, ft = ctx.factors("source", pair.source.path), ctx.factors("target", pair.target.path)
-    record = {
+    record: ModuleRecord = {
         "target_module": pair.target.path, "kind": pair.target.kind, "target_layer": pair.target.layer,
         "source_module": pair.source.path, "source_layer": pair.source.layer,
     }

@@ -29,6 +29,7 @@ from paw.transfer.carried import Carried
 from paw.transfer.carry import frobenius
 from paw.transfer.engine import check_recorded_base, read_adapter_tensors
 from paw.transfer.layout import parse_path
+from paw.transfer.records import ModuleRecord
 
 if TYPE_CHECKING:
     from paw.data import Item
@@ -158,7 +159,7 @@ def student_pass(target_dir: Path, adapter_dir: Path, held_out, teacher_held, te
     return weights, before, after, norms
 
 
-def module_record(path: str, scale: float, a, b, weight_norm: float) -> dict:
+def module_record(path: str, scale: float, a, b, weight_norm: float) -> ModuleRecord:
     layer, kind = parse_path(path)
     size = scale * frobenius(b, a) / weight_norm if weight_norm > 0 else None
     return {"target_module": path, "kind": kind, "target_layer": layer, "source_module": None,

@@ -25,6 +25,7 @@ from paw.transfer.layout import Layout, depth_layer_map, model_layout, parse_pat
 from paw.transfer.probe import read_probe_file
 from paw.transfer.progress import phase, step
 from paw.transfer.registry import SkipModule, TransferMethod
+from paw.transfer.records import CarryCost, ModuleRecord
 from paw.transfer.spec import TransferSpec
 
 if TYPE_CHECKING:
@@ -34,7 +35,7 @@ if TYPE_CHECKING:
 
 
 def carry_from_params(params: "Params", source_model_dir, source_adapter_dir, target_model_dir, carried_dir,
-                      source_svd_dir=None, target_svd_dir=None) -> dict:
+                      source_svd_dir=None, target_svd_dir=None) -> CarryCost:
     """The carry stage: every module carried into the target, saved in carried_dir. Returns its cost (seconds,
     peak memory) and counts."""
     spec = TransferSpec.from_params(params)
@@ -250,7 +251,7 @@ def build_layer_map(ctx: TransferContext, method: TransferMethod) -> tuple[dict[
                      "layers": {str(j): mapping.get(j) for j in range(n_t)}}
 
 
-def skip_record(site, source_layer: int | None, reason: str) -> dict:
+def skip_record(site, source_layer: int | None, reason: str) -> ModuleRecord:
     return {"target_module": site.path, "kind": site.kind, "target_layer": site.layer, "source_module": None,
             "source_layer": source_layer, "kept": False, "reason": reason}
 
