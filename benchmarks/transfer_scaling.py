@@ -41,7 +41,9 @@ def probe_lines(seed: int, n: int) -> list[str]:
     return [" ".join(rng.choice(WORDS) for _ in range(rng.randint(8, 24))).capitalize() + "?" for _ in range(n)]
 
 
-def build_base(name: str, out_dir: Path, layers: int) -> Path:
+def build_base(name: str, out_dir: Path, layers: int, dtype: str = "float32") -> Path:
+    """A base of `name`'s shapes with `layers` decoder layers, saved in `dtype` (the hub's Llama-3-8B and
+    Qwen2.5-7B checkpoints are bfloat16: loading float32 files in bfloat16 would count both copies)."""
     import torch
     from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
     from transformers import AutoModelForCausalLM, LlamaConfig, PreTrainedTokenizerFast, Qwen2Config
@@ -68,7 +70,7 @@ def build_base(name: str, out_dir: Path, layers: int) -> Path:
         for param in model.parameters():
             if param.dim() == 2:
                 param.normal_(0.0, 1.0 / param.shape[1] ** 0.5)
-    model.save_pretrained(out_dir, safe_serialization=True)
+    model.to(getattr(torch, dtype)).save_pretrained(out_dir, safe_serialization=True)
     return out_dir
 
 
@@ -101,7 +103,7 @@ def phase(args: argparse.Namespace) -> dict:
 
         quiet_hf()
         for name in SHAPES:
-            build_base(name, root / name, args.layers)
+            build_base(name, root / name, args.layers, args.dtype)
         build_adapter(root / "llama3-8b", root / "adapter")
     elif args.phase == "decompose":
         decompose(root / args.model, root / f"svd-{args.model}", svd_rank=args.rank, dtype=args.dtype)
