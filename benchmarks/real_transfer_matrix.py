@@ -58,10 +58,11 @@ def method_overrides(method: str, distill: tuple[int, int, int]) -> list[str]:
 
 
 def run_one(pair: str, method: str, data_path: str | None,
-            distill: tuple[int, int, int] = (DISTILL_QUESTIONS, DISTILL_STEPS, DISTILL_BATCH)) -> dict[str, Any]:
+            distill: tuple[int, int, int] = (DISTILL_QUESTIONS, DISTILL_STEPS, DISTILL_BATCH),
+            extra: tuple[str, ...] = ()) -> dict[str, Any]:
     source, target = PAIRS[pair]
     sets = ["env=real", f"envs.real.source_model={source}", f"envs.real.target_model={target}",
-            f"transfer.method={method}", *method_overrides(method, distill)]
+            f"transfer.method={method}", *method_overrides(method, distill), *extra]
     if data_path:
         sets.append(f"envs.real.data_path={data_path}")
     command = [dvc_executable(), "exp", "run", "-n", f"real-{source}-{target}-{method}".replace(".", "")]
@@ -150,11 +151,13 @@ def main() -> None:
     parser.add_argument("--distill", nargs=3, type=int, metavar=("QUESTIONS", "STEPS", "BATCH"),
                         default=[DISTILL_QUESTIONS, DISTILL_STEPS, DISTILL_BATCH],
                         help="distill's teacher questions, student steps and questions per step")
+    parser.add_argument("-S", "--set", action="append", default=[], metavar="KEY=VALUE",
+                        help="another `dvc exp run -S` override for every experiment of this sweep")
     args = parser.parse_args()
     if not args.table:
         for pair in args.pairs:
             for method in args.methods:
-                record(run_one(pair, method, args.data_path, tuple(args.distill)))
+                record(run_one(pair, method, args.data_path, tuple(args.distill), tuple(args.set)))
                 print(render(load_rows()), flush=True)
     text = render(load_rows())
     with atomic_file(TABLE) as handle:

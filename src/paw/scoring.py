@@ -211,7 +211,12 @@ def argmax(values: Sequence[float]) -> int:
     return best
 
 
+def char_lengths(choice_texts: Sequence[str]) -> list[int]:
+    """What acc_norm divides each choice's loglikelihood by: its text's length in characters (1 for an empty one)."""
+    return [len(text) or 1 for text in choice_texts]
+
+
 def predict(lls: Sequence[float], choice_texts: Sequence[str]) -> tuple[int, int]:
     """(pred, pred_norm) of one item: the acc and acc_norm choices (ll / characters of the choice text)."""
-    normed = [ll / len(text) if len(text) else ll for ll, text in zip(lls, choice_texts, strict=True)]
+    normed = [ll / n for ll, n in zip(lls, char_lengths(choice_texts), strict=True)]
     return argmax(lls), argmax(normed)

@@ -80,3 +80,24 @@ def test_a_student_that_ignores_the_masks_trains_on_one_row_per_choice(tiny_llam
     assert not objective.share_context
     assert "one row per choice" in capsys.readouterr().out
     assert "branches" not in objective.collate(objective.prepared[:2], 0)
+
+
+def test_chars_divides_each_choices_loglikelihood_by_its_length_before_the_kl(tiny_llama):
+    from paw.scoring import sequence_logprobs
+    from paw.training.distill_objective import DistillObjective, collate_distill
+
+    model, tokenizer = _student(tiny_llama)
+    questions = items(arc_rows(4, seed=3))
+    teacher = [[0.1, 0.2, 0.3, 0.4]] * 4
+    objective = DistillObjective(questions, teacher, temperature=0.5, normalize="chars")
+    examples = objective.examples(tokenizer, 256)
+    with torch.no_grad():
+        loss = objective.loss()(model, collate_distill(examples, 0, packed=True))
+        sums, _ = sequence_logprobs(model, collate_distill(examples, 0))
+    lengths = torch.tensor([float(len(t)) for q in questions for t in q.choice_texts])
+    student = torch.log_softmax((sums / lengths).view(4, 4) / 0.5, dim=1)
+    p = torch.tensor(teacher)
+    expected = (p * (p.log() - student)).sum(1).mean() * 0.5**2
+    torch.testing.assert_close(loss, expected, rtol=1e-5, atol=1e-6)
+    plain = DistillObjective(questions, teacher, temperature=0.5)
+    assert plain.fingerprint() != objective.fingerprint()

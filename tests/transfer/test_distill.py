@@ -148,7 +148,8 @@ def test_bad_options_are_refused_with_one_message(tmp_path):
     for options, message in (({"temperature": 0}, r"transfer\.distill\.temperature = 0 — expected a positive"),
                              ({"temperature": -1.0}, r"transfer\.distill\.temperature = -1\.0 — expected"),
                              ({"init": "nope"}, r"distill\.init = 'nope' — expected none or a training-free"),
-                             ({"init": "distill"}, r"transfer\.distill\.init = 'distill' — expected none")):
+                             ({"init": "distill"}, r"transfer\.distill\.init = 'distill' — expected none"),
+                             ({"normalize": "bytes"}, r"transfer\.distill\.normalize = 'bytes' — expected none or chars")):
         with pytest.raises(PawError, match=message):
             get_method("distill", options)
 
@@ -221,3 +222,32 @@ def test_max_questions_takes_a_seeded_sample_of_the_training_questions(tmp_path)
     assert len(every) == 12 and len(capped) == 5
     assert [q.contexts for q in capped] == [q.contexts for q in again]  # seeded: the same sample each time
     assert {q.contexts[0] for q in capped} < {q.contexts[0] for q in every}
+
+
+def test_chars_normalises_the_teachers_scores_as_acc_norm_does(tiny_llama, teacher_adapter):
+    """normalize: chars — each choice's loglikelihood per character of its text, then the softmax at T."""
+    from paw.evaluation.engine import EvalSet, prepare_model, score_eval_set
+    from paw.transfer.distillation import choice_distributions
+
+    model, tokenizer = prepare_model(tiny_llama, teacher_adapter, "float32", False)
+    questions = items(arc_rows(4, seed=5))
+    lls = score_eval_set(model, tokenizer, EvalSet("t", "s", "-", questions), batch_size=8, progress=False)
+    plain = choice_distributions(model, tokenizer, questions, 0.5, 8)
+    normed = choice_distributions(model, tokenizer, questions, 0.5, 8, normalize="chars")
+    for q, ll, p, n in zip(questions, lls, plain, normed):
+        per_char = torch.tensor([v / len(t) for v, t in zip(ll, q.choice_texts)], dtype=torch.float64)
+        assert n == pytest.approx(torch.softmax(per_char / 0.5, 0).tolist(), abs=1e-12)
+        assert p == pytest.approx(torch.softmax(torch.tensor(ll, dtype=torch.float64) / 0.5, 0).tolist(), abs=1e-12)
+        assert n != pytest.approx(p, abs=1e-3)  # the choices' lengths differ, so the two rankings do
+
+
+def test_the_normalize_option_reaches_the_teacher_and_the_student(tiny_llama, tiny_qwen2, teacher_adapter, tmp_path):
+    from paw.transfer.carried import read_carried
+
+    data = tmp_path / "data"
+    write_rows(data / "train.jsonl", arc_rows(8))
+    write_rows(data / "validation.jsonl", arc_rows(2, seed=9))
+    params = _params(data, **{"transfer.distill.normalize": "chars", "transfer.distill.max_steps": 1})
+    _carry(params, tiny_llama, teacher_adapter, tiny_qwen2, tmp_path)
+    diagnostics = read_carried(tmp_path / "carried").summary["method_diagnostics"]
+    assert diagnostics["normalize"] == "chars" and diagnostics["steps"] == 1

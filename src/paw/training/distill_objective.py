@@ -27,7 +27,7 @@ import torch
 
 from paw.errors import PawError
 from paw.packing import layouts_agree, packed_logprobs, row_tensors, shared_row
-from paw.scoring import Example, collate, sequence_logprobs
+from paw.scoring import Example, char_lengths, collate, sequence_logprobs
 from paw.training.examples import make_example
 
 if TYPE_CHECKING:
@@ -36,14 +36,16 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True)
 class DistillExample:
-    """One question: a sequence per choice and the teacher's probability of each choice."""
+    """One question: a sequence per choice, the teacher's probability of each choice, and what each choice's
+    loglikelihood is divided by before the softmax (1 each, or its length in characters for `normalize="chars"`)."""
 
     sequences: tuple[Example, ...]
     teacher: tuple[float, ...]
+    divisors: tuple[float, ...] = ()
 
 
 def distill_examples(tokenizer, questions: Sequence["Item"], teacher: Sequence[Sequence[float]],
-                     max_length: int) -> list[DistillExample]:
+                     max_length: int, normalize: str = "none") -> list[DistillExample]:
     """Questions (contexts and continuations only are read) with the teacher's choice probabilities."""
     out = []
     for item, probs in zip(questions, teacher, strict=True):
@@ -51,7 +53,8 @@ def distill_examples(tokenizer, questions: Sequence["Item"], teacher: Sequence[S
             raise PawError(f"question {item.id}: {len(item.contexts)} choice(s) — expected at least two choices and "
                            "one teacher probability per choice")
         sequences = tuple(make_example(tokenizer, c, a, max_length) for c, a in zip(item.contexts, item.continuations))
-        out.append(DistillExample(sequences, tuple(float(p) for p in probs)))
+        divisors = tuple(float(n) for n in char_lengths(item.choice_texts)) if normalize == "chars" else ()
+        out.append(DistillExample(sequences, tuple(float(p) for p in probs), divisors))
     return out
 
 
@@ -81,6 +84,8 @@ def collate_distill(examples: Sequence[DistillExample], pad_id: int, packed: boo
     else:
         batch = collate([s for ex in examples for s in ex.sequences], pad_id)
     batch["question"] = torch.tensor([q for q, ex in enumerate(examples) for _ in ex.sequences])
+    if any(ex.divisors for ex in examples):
+        batch["divisor"] = torch.tensor([d for ex in examples for d in ex.divisors], dtype=torch.float32)
     width = max(len(ex.teacher) for ex in examples)
     teacher = torch.zeros(len(examples), width, dtype=torch.float32)
     for q, ex in enumerate(examples):
@@ -112,6 +117,8 @@ class ChoiceKL:
 
     def __call__(self, model: torch.nn.Module, batch: dict[str, torch.Tensor]) -> torch.Tensor:
         sums = packed_logprobs(model, batch) if "branches" in batch else sequence_logprobs(model, batch)[0]
+        if "divisor" in batch:  # acc_norm's ranking: each loglikelihood per character of its choice
+            sums = sums / batch["divisor"].to(sums.device)
         teacher = batch["teacher"].to(sums.device)
         log_student, valid = choice_log_probs(sums, batch["question"].to(sums.device), teacher.shape[0],
                                               teacher.shape[1], self.temperature)
@@ -134,10 +141,11 @@ class DistillObjective:
     initial: dict[str, tuple[torch.Tensor, torch.Tensor]] = field(default_factory=dict)
     initial_scale: float = 1.0
     share_context: bool = True
+    normalize: str = "none"  # none | chars (see paw.transfer.methods.distill)
     prepared: list[DistillExample] = field(default_factory=list, repr=False)
 
     def examples(self, tokenizer, max_length: int) -> list[DistillExample]:
-        self.prepared = distill_examples(tokenizer, self.questions, self.teacher, max_length)
+        self.prepared = distill_examples(tokenizer, self.questions, self.teacher, max_length, self.normalize)
         return self.prepared
 
     def collate(self, examples: Sequence[DistillExample], pad_id: int) -> dict[str, torch.Tensor]:
@@ -149,6 +157,8 @@ class DistillObjective:
     def fingerprint(self) -> str:
         """What besides the examples (hashed by the engine) decides the trained weights."""
         decisive = {"temperature": self.temperature, "scale": self.initial_scale, "packed": self.share_context}
+        if self.normalize != "none":  # absent otherwise, so earlier runs' checkpoints still resume
+            decisive["normalize"] = self.normalize
         digest = hashlib.sha256(json.dumps(decisive).encode())
         for path in sorted(self.initial):
             a, b = self.initial[path]

@@ -24,6 +24,7 @@ from paw.errors import PawError
 from paw.evaluation.engine import EvalSet, merge_adapter, prepare_model, score_eval_set
 from paw.models import read_adapter, resolve_model_dir
 from paw.resources import peak_gpu_mb, peak_ram_mb, release_memory
+from paw.scoring import char_lengths
 from paw.training.run import train_lora
 from paw.transfer.carried import Carried
 from paw.transfer.carry import frobenius
@@ -47,14 +48,18 @@ def unlabeled(items: Sequence["Item"]) -> list["Item"]:
 
 
 def choice_distributions(model, tokenizer, questions: Sequence["Item"], temperature: float,
-                         batch_size: int) -> list[list[float]]:
-    """softmax(per-choice loglikelihood / T) per question, scored exactly as the evaluation scores."""
+                         batch_size: int, normalize: str = "none") -> list[list[float]]:
+    """softmax(per-choice loglikelihood / T) per question, scored exactly as the evaluation scores; with
+    `normalize="chars"` each loglikelihood is first divided by its choice's length in characters (acc_norm's rule)."""
     import torch
 
     if not questions:
         return []
     lls = score_eval_set(model, tokenizer, EvalSet("distill", "inputs", "-", list(questions)),
                          batch_size=batch_size, progress=False)
+    if normalize == "chars":
+        lls = [[ll / n for ll, n in zip(item_lls, char_lengths(q.choice_texts), strict=True)]
+               for item_lls, q in zip(lls, questions, strict=True)]
     return [torch.softmax(torch.tensor(ll, dtype=torch.float64) / temperature, 0).tolist() for ll in lls]
 
 
@@ -84,13 +89,13 @@ def check_questions(questions: Sequence["Item"], where: str) -> None:
 
 
 def teacher_pass(source_model_dir, source_adapter_dir, questions, held_out, temperature: float, dtype: str,
-                 trust_remote_code: bool, batch_size: int) -> tuple[list, list]:
+                 trust_remote_code: bool, batch_size: int, normalize: str = "none") -> tuple[list, list]:
     """The teacher's choice distributions on the training questions and on the held-out ones."""
     source_dir = resolve_model_dir(source_model_dir)
     check_recorded_base(read_adapter(source_adapter_dir), source_dir)
     model, tokenizer = prepare_model(source_dir, source_adapter_dir, dtype, trust_remote_code)
-    train = choice_distributions(model, tokenizer, questions, temperature, batch_size)
-    held = choice_distributions(model, tokenizer, held_out, temperature, batch_size)
+    train = choice_distributions(model, tokenizer, questions, temperature, batch_size, normalize)
+    held = choice_distributions(model, tokenizer, held_out, temperature, batch_size, normalize)
     del model
     release_memory()
     return train, held
@@ -100,7 +105,7 @@ def distill_transfer(source_model_dir, source_adapter_dir, target_model_dir, que
                      held_out: Sequence["Item"], setup: "TrainSetup", checkpoint_dir, *, temperature: float = 1.0,
                      dtype: str = "float32", eval_batch_size: int = 8, init: Carried | None = None,
                      summary: dict | None = None, extra_callbacks: Sequence[Any] = (),
-                     share_context: bool = True) -> Carried:
+                     share_context: bool = True, normalize: str = "none") -> Carried:
     """Distil and return the student as a `Carried` (see the module docstring). `questions` train the student,
     `held_out` only measure it; both are stripped of their gold index here. Training resumes from
     checkpoint_dir after an interruption."""
@@ -113,9 +118,10 @@ def distill_transfer(source_model_dir, source_adapter_dir, target_model_dir, que
     check_questions(questions, "distillation inputs")
     target_dir = resolve_model_dir(target_model_dir)
     teacher, teacher_held = teacher_pass(source_model_dir, source_adapter_dir, questions, held_out, temperature,
-                                         dtype, setup.trust_remote_code, eval_batch_size)
+                                         dtype, setup.trust_remote_code, eval_batch_size, normalize)
     teacher_seconds = time.perf_counter() - start
-    objective = DistillObjective(questions, teacher, temperature, share_context=share_context)
+    objective = DistillObjective(questions, teacher, temperature, share_context=share_context,
+                                 normalize=normalize)
     if init is not None:
         objective.initial, objective.initial_scale = dict(init.weights), init.alpha / init.r
     with tempfile.TemporaryDirectory(prefix="paw-distill-") as work:
@@ -123,13 +129,14 @@ def distill_transfer(source_model_dir, source_adapter_dir, target_model_dir, que
                              setup, base_model_name=target_dir.name, objective=objective,
                              extra_callbacks=extra_callbacks)
         weights, before, after, norms = student_pass(target_dir, Path(work) / "adapter", held_out, teacher_held,
-                                                     temperature, dtype, setup.trust_remote_code, eval_batch_size)
+                                                     temperature, dtype, setup.trust_remote_code, eval_batch_size,
+                                                     normalize)
     scale = setup.lora.alpha / setup.lora.r
     records = [module_record(path, scale, a, b, norms[path]) for path, (a, b) in sorted(weights.items())]
     records.sort(key=lambda r: (r["target_layer"], r["kind"]))
     diagnostics = {
         "questions": len(questions), "steps": metrics["steps"], "batch_size": setup.batch_size, "lr": setup.lr,
-        "temperature": temperature, "final_train_loss": metrics["final_train_loss"],
+        "temperature": temperature, "normalize": normalize, "final_train_loss": metrics["final_train_loss"],
         "init_modules": len(objective.initial), "packed_rows": objective.share_context,
         "held_out_base": before, "held_out_student": after,
     }
@@ -146,14 +153,14 @@ def distill_transfer(source_model_dir, source_adapter_dir, target_model_dir, que
 
 
 def student_pass(target_dir: Path, adapter_dir: Path, held_out, teacher_held, temperature: float, dtype: str,
-                 trust_remote_code: bool, batch_size: int):
+                 trust_remote_code: bool, batch_size: int, normalize: str = "none"):
     """(student factors, base vs teacher, student vs teacher on the held-out questions, target weight norms)."""
     weights = read_adapter_tensors(adapter_dir)
     model, tokenizer = prepare_model(target_dir, None, dtype, trust_remote_code)
     norms = {path: float(model.get_submodule(path).weight.detach().float().norm()) for path in weights}
-    before = compare(teacher_held, choice_distributions(model, tokenizer, held_out, temperature, batch_size))
+    before = compare(teacher_held, choice_distributions(model, tokenizer, held_out, temperature, batch_size, normalize))
     model = merge_adapter(model, adapter_dir)
-    after = compare(teacher_held, choice_distributions(model, tokenizer, held_out, temperature, batch_size))
+    after = compare(teacher_held, choice_distributions(model, tokenizer, held_out, temperature, batch_size, normalize))
     del model
     release_memory()
     return weights, before, after, norms

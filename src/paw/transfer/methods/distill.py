@@ -29,6 +29,7 @@ from paw.transfer.registry import TransferMethod, known_methods, register
 from paw.transfer.spec import TransferSpec
 
 INIT_NONE = "none"
+NORMALIZE = ("none", "chars")
 
 
 def _known_init(value: str) -> bool:
@@ -48,6 +49,9 @@ class DistillOptions:
     # The student reads each question as one packed row (the question once, its choices masked from each other):
     # the same loglikelihoods as a row per choice, ~3x fewer tokens on ARC. false = a row per choice.
     share_context: bool = param(True)
+    # What both distributions rank: `none` = summed loglikelihoods (what acc ranks); `chars` = each divided by its
+    # choice's length in characters (what acc_norm ranks; per-character gaps are small, so use a low temperature).
+    normalize: str = param("none", check=lambda v: v in NORMALIZE, expect="none or chars")
     init: str = param(INIT_NONE, check=_known_init,
                       expect="none or a training-free transfer method (a transfer.method value other than distill)")
 
@@ -82,7 +86,7 @@ class Distill(TransferMethod):
             source_model_dir, source_adapter_dir, target_model_dir, questions, held_out, setup,
             Path(carried_dir).parent / "checkpoints" / self.name, temperature=o.temperature,
             dtype=params.models.dtype, eval_batch_size=params.profile.eval_batch_size, init=init, summary=summary,
-            share_context=o.share_context,
+            share_context=o.share_context, normalize=o.normalize,
         )
 
     def init_carry(self, params, source_model_dir, source_adapter_dir, target_model_dir, source_svd_dir,
