@@ -65,7 +65,8 @@ def run_one(pair: str, method: str, data_path: str | None,
             f"transfer.method={method}", *method_overrides(method, distill), *extra]
     if data_path:
         sets.append(f"envs.real.data_path={data_path}")
-    command = [dvc_executable(), "exp", "run", "-n", f"real-{source}-{target}-{method}".replace(".", "")]
+    # -f: a rerun (other options, or a later commit) replaces the experiment of the same name instead of refusing
+    command = [dvc_executable(), "exp", "run", "-f", "-n", f"real-{source}-{target}-{method}".replace(".", "")]
     for value in sets:
         command += ["-S", value]
     start = time.perf_counter()
