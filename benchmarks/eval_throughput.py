@@ -14,6 +14,12 @@ Decoder tokens: every position either side feeds the model's token embedding (pa
 hook, against the layouts without padding — one row per choice, paw's packed rows — and the unique-prefix
 minimum: the size of the token trie of all requests' model inputs, the fewest positions any scorer of these
 requests could run (each distinct prefix once).
+
+Work in multiply-adds, from those counts and the model's shapes: a decoder position costs the decoder's weights
+(embeddings excluded; attention scores are small at these lengths and left out), an output-head position costs
+vocabulary × width. lm-eval runs the head at every fed position; the least any identical scorer can do is the
+unique-prefix minimum through the decoder and the head at each distinct scored prefix. Their quotient is the
+ceiling of any speed-up at equal arithmetic rate — what packing and a scored-only head can buy at most.
 """
 
 from __future__ import annotations
@@ -163,9 +169,23 @@ def trie_size(sequences) -> int:
     return nodes
 
 
-def layout_tokens(model_dir: Path, task: str, data: Path) -> tuple[int, int, int]:
-    """(one row per choice, paw's packed rows, unique-prefix minimum) in tokens without padding, from paw's own
-    requests and packing (the rule of Scorer.rows with shared contexts)."""
+def scored_prefixes(requests) -> int:
+    """Distinct prefixes whose next token is scored: the fewest output-head positions of an identical scorer."""
+    return len({tuple(r.input_ids[:i + 1]) for r in requests
+                for i in range(len(r.input_ids) - r.n_scored, len(r.input_ids))})
+
+
+@dataclass
+class Layout:
+    per_choice: int  # tokens, one row per choice
+    packed: int  # tokens, paw's packed rows
+    minimum: int  # tokens, the unique-prefix minimum
+    head_minimum: int  # distinct scored prefixes
+
+
+def layout_tokens(model_dir: Path, task: str, data: Path) -> Layout:
+    """Token counts without padding, from paw's own requests and packing (the rule of Scorer.rows with shared
+    contexts)."""
     from transformers import AutoConfig
 
     from paw.evaluation.engine import load_eval_set
@@ -176,9 +196,26 @@ def layout_tokens(model_dir: Path, task: str, data: Path) -> tuple[int, int, int
     tokenizer = load_tokenizer(model_dir)
     max_length = resolve_max_length(AutoConfig.from_pretrained(model_dir), tokenizer)
     grouped = build_requests(tokenizer, load_eval_set(task, data_path=data).items, max_length)
-    inputs = [r.input_ids for group in grouped for r in group]
+    requests = [r for group in grouped for r in group]
+    inputs = [r.input_ids for r in requests]
     packed = sum(len(shared_row(g, 0)) if len(g) > 1 else sum(map(len, plain_rows(g, 0))) for g in grouped)
-    return sum(map(len, inputs)), packed, trie_size(inputs)
+    return Layout(sum(map(len, inputs)), packed, trie_size(inputs), scored_prefixes(requests))
+
+
+def model_shapes(model_dir: Path) -> tuple[int, int]:
+    """(decoder weights per position, output-head weights per position): multiply-adds, from the config alone
+    (the model is built on the meta device, so nothing is allocated)."""
+    import torch
+    from transformers import AutoConfig, AutoModelForCausalLM
+
+    config = AutoConfig.from_pretrained(model_dir)
+    with torch.device("meta"):
+        model = AutoModelForCausalLM.from_config(config)
+    embeddings = {id(p) for p in model.get_input_embeddings().parameters()}
+    head = model.get_output_embeddings().weight
+    embeddings.add(id(head))
+    decoder = sum(p.numel() for p in model.parameters() if id(p) not in embeddings)
+    return decoder, head.numel()
 
 
 def max_delta(a: list[list[float]], b: list[list[float]]) -> float:
@@ -203,11 +240,12 @@ def compare(model_dir: Path, task: str, data_dir: Path, n_rows: int, batch_size:
     print(f"{model_dir.name}, {task}, {n_rows} rows, batch {batch_size}, {torch.get_num_threads()} thread(s), "
           f"CPU {torch.backends.cpu.get_cpu_capability()}, native bf16 "
           f"{'yes' if torch.ops.mkldnn._is_mkldnn_bf16_supported() else 'no'}")
-    layout = {None: "", True: ", shared contexts", False: ", FELL BACK to one row per choice"}
+    mode_note = {None: "", True: ", shared contexts", False: ", FELL BACK to one row per choice"}
     for dtype, (lm, paw) in results.items():
         print(f"{dtype}  (wall s, CPU s, items/s by wall, decoder tokens fed incl. padding)")
         for name, side in (("lm-eval 0.4.13", lm), ("paw evaluate", paw)):
-            alone = f"  (scoring alone {side.scoring:.1f} s{layout[side.packed]})" if side.scoring is not None else ""
+            alone = ("" if side.scoring is None
+                     else f"  (scoring alone {side.scoring:.1f} s{mode_note[side.packed]})")
             print(f"  {name:15} {side.wall:7.1f} s {side.cpu:7.1f} s  {n_rows / side.wall:6.2f} items/s  "
                   f"acc {side.acc:.4f}  acc_norm {side.acc_norm:.4f}  fed {side.fed:,}{alone}")
         same = (lm.acc, lm.acc_norm) == (paw.acc, paw.acc_norm)
@@ -219,10 +257,18 @@ def compare(model_dir: Path, task: str, data_dir: Path, n_rows: int, batch_size:
                 lm32, paw32 = results["float32"]
                 print(f"{dtype} vs float32: max |delta ll| lm-eval {max_delta(lm.lls, lm32.lls):.2e}, "
                       f"paw {max_delta(paw.lls, paw32.lls):.2e}")
-    per_choice, packed, minimum = layout_tokens(model_dir, task, data)
-    print(f"decoder tokens without padding: one row per choice {per_choice:,}, paw's packed rows {packed:,}, "
-          f"unique-prefix minimum {minimum:,} (packed / minimum {packed / minimum:.3f}, "
-          f"per choice / minimum {per_choice / minimum:.3f})")
+    layout = layout_tokens(model_dir, task, data)
+    print(f"decoder tokens without padding: one row per choice {layout.per_choice:,}, paw's packed rows "
+          f"{layout.packed:,}, unique-prefix minimum {layout.minimum:,} (packed / minimum "
+          f"{layout.packed / layout.minimum:.3f}, per choice / minimum {layout.per_choice / layout.minimum:.3f})")
+    decoder, head = model_shapes(model_dir)
+    lm_fed = next(iter(results.values()))[0].fed
+    lm_work = lm_fed * (decoder + head)
+    least = layout.minimum * decoder + layout.head_minimum * head
+    print(f"work in multiply-adds (decoder {decoder / 1e6:.0f}M and head {head / 1e6:.0f}M per position): "
+          f"lm-eval {lm_work / 1e12:.2f}T ({lm_fed:,} positions through both), least for identical scores "
+          f"{least / 1e12:.2f}T ({layout.minimum:,} decoder + {layout.head_minimum:,} head positions): "
+          f"ceiling of any speed-up at lm-eval's arithmetic rate {lm_work / least:.2f}x")
 
 
 def main() -> None:
