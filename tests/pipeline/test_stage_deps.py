@@ -194,3 +194,17 @@ def test_the_engine_code_a_stage_never_runs_is_not_its_dep():
     carry = [d if isinstance(d, str) else next(iter(d)) for d in stages["carry"]["deps"]]
     assert _covered(SRC / "paw/training/run.py", carry) and _covered(SRC / "paw/evaluation/engine.py", carry)
 
+
+
+def test_bytecode_never_enters_a_code_dependency_hash():
+    """A directory dep is hashed with every file DVC does not ignore. Bytecode beside the sources would make the
+    hash depend on what Python last ran: stale stages on a fresh clone, run-cache misses in queued experiments."""
+    from dvc.repo import Repo
+
+    ignore = Repo(str(REPO_ROOT)).dvcignore
+    package = REPO_ROOT / "src" / PACKAGE / "data"
+    assert ignore.is_ignored_dir(str(package / "__pycache__"))
+    assert ignore.is_ignored_file(str(package / "__pycache__" / "base.cpython-311.pyc"))
+    assert ignore.is_ignored_file(str(package / "base.pyc"))
+    for source in package.glob("*.py"):
+        assert not ignore.is_ignored_file(str(source)), source
