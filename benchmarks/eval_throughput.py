@@ -4,11 +4,14 @@
     OMP_NUM_THREADS=1 python benchmarks/eval_throughput.py --gemma    # Gemma 3 270M, 100 ARC-Easy rows
     OMP_NUM_THREADS=1 python benchmarks/eval_throughput.py --model models/qwen2.5-coder-0.5b-instruct \
         --dataset arc-easy --rows 100 --dtypes float32,bfloat16      # any model dir; bf16 beside fp32
+    ... --rounds 3                                                   # alternate the sides; report the median ratio
 
-Both sides are timed as whole calls (model load + scoring) in this one process, lm-eval first, once per dtype; the
-figure that matters is the ratio, which survives a loaded machine better than either rate (CPU seconds of this
-process are printed too: with one thread they are the work done, which other processes do not inflate). The largest
-per-choice loglikelihood difference is printed as a check that both scored the same thing.
+Both sides are timed as whole calls (model load + scoring) in this one process, lm-eval first, once per dtype and
+round; the figure that matters is the ratio, which survives a loaded machine better than either rate. A shared
+machine's arithmetic rate can drift by 2x within minutes (measured on the 2-core one this was written on), so
+rounds alternate the sides and the median ratio is quoted. CPU seconds of this process are printed too: with one
+thread they are the work done, which other processes do not inflate. The largest per-choice loglikelihood
+difference is printed as a check that both scored the same thing.
 
 Decoder tokens: every position either side feeds the model's token embedding (padding included), counted by a
 hook, against the layouts without padding — one row per choice, paw's packed rows — and the unique-prefix
@@ -223,7 +226,9 @@ def max_delta(a: list[list[float]], b: list[list[float]]) -> float:
 
 
 def compare(model_dir: Path, task: str, data_dir: Path, n_rows: int, batch_size: int, work: Path,
-            dtypes: list[str]) -> None:
+            dtypes: list[str], rounds: int = 1) -> None:
+    import statistics
+
     import torch
 
     from paw.data import get_task
@@ -232,29 +237,38 @@ def compare(model_dir: Path, task: str, data_dir: Path, n_rows: int, batch_size:
     data = work / "rows" / "test.jsonl"
     data.parent.mkdir(parents=True, exist_ok=True)
     data.write_text("".join(json.dumps(r) + "\n" for r in rows))
-    results = {}
-    for dtype in dtypes:
-        results[dtype] = (run_lm_eval(model_dir, task, rows, work, batch_size, dtype),
-                          run_paw(model_dir, task, data, work, batch_size, dtype))
+    results: dict[str, list[tuple[Side, Side]]] = {dtype: [] for dtype in dtypes}
+    for round_ in range(rounds):  # alternating: a machine whose speed drifts slows both sides of a round alike
+        out = work / f"round{round_}"
+        out.mkdir()
+        for dtype in dtypes:
+            results[dtype].append((run_lm_eval(model_dir, task, rows, out, batch_size, dtype),
+                                   run_paw(model_dir, task, data, out, batch_size, dtype)))
 
     print(f"{model_dir.name}, {task}, {n_rows} rows, batch {batch_size}, {torch.get_num_threads()} thread(s), "
           f"CPU {torch.backends.cpu.get_cpu_capability()}, native bf16 "
           f"{'yes' if torch.ops.mkldnn._is_mkldnn_bf16_supported() else 'no'}")
     mode_note = {None: "", True: ", shared contexts", False: ", FELL BACK to one row per choice"}
-    for dtype, (lm, paw) in results.items():
+    for dtype, pairs in results.items():
         print(f"{dtype}  (wall s, CPU s, items/s by wall, decoder tokens fed incl. padding)")
-        for name, side in (("lm-eval 0.4.13", lm), ("paw evaluate", paw)):
-            alone = ("" if side.scoring is None
-                     else f"  (scoring alone {side.scoring:.1f} s{mode_note[side.packed]})")
-            print(f"  {name:15} {side.wall:7.1f} s {side.cpu:7.1f} s  {n_rows / side.wall:6.2f} items/s  "
-                  f"acc {side.acc:.4f}  acc_norm {side.acc_norm:.4f}  fed {side.fed:,}{alone}")
-        same = (lm.acc, lm.acc_norm) == (paw.acc, paw.acc_norm)
-        print(f"  ratio paw / lm-eval: {lm.wall / paw.wall:.2f}x wall, {lm.cpu / paw.cpu:.2f}x CPU   "
-              f"max |delta ll| {max_delta(paw.lls, lm.lls):.2e}   acc/acc_norm identical: {'yes' if same else 'NO'}")
+        for round_, (lm, paw) in enumerate(pairs, start=1):
+            for name, side in ((f"lm-eval 0.4.13 #{round_}", lm), (f"paw evaluate #{round_}", paw)):
+                alone = ("" if side.scoring is None
+                         else f"  (scoring alone {side.scoring:.1f} s{mode_note[side.packed]})")
+                print(f"  {name:18} {side.wall:7.1f} s {side.cpu:7.1f} s  {n_rows / side.wall:6.2f} items/s  "
+                      f"acc {side.acc:.4f}  acc_norm {side.acc_norm:.4f}  fed {side.fed:,}{alone}")
+            same = (lm.acc, lm.acc_norm) == (paw.acc, paw.acc_norm)
+            print(f"  ratio paw / lm-eval #{round_}: {lm.wall / paw.wall:.2f}x wall, {lm.cpu / paw.cpu:.2f}x CPU   "
+                  f"max |delta ll| {max_delta(paw.lls, lm.lls):.2e}   "
+                  f"acc/acc_norm identical: {'yes' if same else 'NO'}")
+        if len(pairs) > 1:
+            walls = [lm.wall / paw.wall for lm, paw in pairs]
+            print(f"  median ratio over {len(pairs)} alternating rounds: {statistics.median(walls):.2f}x wall "
+                  f"(range {min(walls):.2f}-{max(walls):.2f}x)")
     if "float32" in results:
-        for dtype, (lm, paw) in results.items():
+        for dtype, pairs in results.items():
             if dtype != "float32":
-                lm32, paw32 = results["float32"]
+                (lm, paw), (lm32, paw32) = pairs[0], results["float32"][0]
                 print(f"{dtype} vs float32: max |delta ll| lm-eval {max_delta(lm.lls, lm32.lls):.2e}, "
                       f"paw {max_delta(paw.lls, paw32.lls):.2e}")
     layout = layout_tokens(model_dir, task, data)
@@ -262,7 +276,7 @@ def compare(model_dir: Path, task: str, data_dir: Path, n_rows: int, batch_size:
           f"{layout.packed:,}, unique-prefix minimum {layout.minimum:,} (packed / minimum "
           f"{layout.packed / layout.minimum:.3f}, per choice / minimum {layout.per_choice / layout.minimum:.3f})")
     decoder, head = model_shapes(model_dir)
-    lm_fed = next(iter(results.values()))[0].fed
+    lm_fed = next(iter(results.values()))[0][0].fed
     lm_work = lm_fed * (decoder + head)
     least = layout.minimum * decoder + layout.head_minimum * head
     print(f"work in multiply-adds (decoder {decoder / 1e6:.0f}M and head {head / 1e6:.0f}M per position): "
@@ -280,6 +294,8 @@ def main() -> None:
                         help=f"rows of --dataset (default {BENCHMARKS}/<dataset with _ for ->)")
     parser.add_argument("--rows", type=int, help="rows to score (default 300, or 100 with --gemma or --model)")
     parser.add_argument("--batch-size", type=int, default=8)
+    parser.add_argument("--rounds", type=int, default=1,
+                        help="alternating lm-eval / paw rounds (the median ratio resists a machine whose speed drifts)")
     parser.add_argument("--dtypes", default="float32", help="comma-separated, each run on both sides, e.g. "
                         "float32,bfloat16 (bf16 is compared with fp32 when both are given)")
     args = parser.parse_args()
@@ -295,14 +311,15 @@ def main() -> None:
         work = Path(tmp)
         if args.model is not None:
             data_dir = args.data_path or BENCHMARKS / args.dataset.replace("-", "_")
-            compare(args.model.resolve(), args.dataset, data_dir, args.rows or 100, args.batch_size, work, dtypes)
+            compare(args.model.resolve(), args.dataset, data_dir, args.rows or 100, args.batch_size, work, dtypes,
+                    args.rounds)
         elif args.gemma:
             compare(REPO / "models" / "gemma-3-270m", "arc-easy", BENCHMARKS / "arc_easy", args.rows or 100,
-                    args.batch_size, work, dtypes)
+                    args.batch_size, work, dtypes, args.rounds)
         else:
             model_dir = build_small_llama(work / "llama-34m")
             compare(model_dir, "arc-challenge", BENCHMARKS / "arc_challenge", args.rows or 300, args.batch_size,
-                    work, dtypes)
+                    work, dtypes, args.rounds)
 
 
 if __name__ == "__main__":
