@@ -7,7 +7,8 @@ README quotes: accuracy ± stderr, recovery with its interval, p against the tar
 Run it in the project after `make repro` (the run-cache then serves every stage an experiment shares).
 `copy` and `projection` need identical module shapes, so they run on `toy-sibling` only. `distill` is not
 training-free: it trains a LoRA on the target (without labels); the `kind` column says so, and `cost` gives each
-method's seconds (carry + selection) beside the target LoRA's own training seconds.
+method's seconds (the whole carry and selection, model loads included; for `distill` also its teacher pass and its
+student's training loop) beside the target LoRA's training loop.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ TARGETS = {"toy-sibling": ("copy", "projection", "cross_lora", "aligned", "activ
            "toy-grown": ("cross_lora", "aligned", "activation", "distill"),
            "toy-independent": ("cross_lora", "aligned", "activation", "distill")}
 DIAGNOSTICS, TRAIN_TARGET = "reports/transfer/diagnostics.json", "reports/train/target/metrics.json"
+CARRY = "reports/transfer/carry.json"
 
 
 def experiment_name(target: str, method: str) -> str:
@@ -83,7 +85,8 @@ def table_rows(entries: Any) -> list[list[str]]:
                 *(comparison_cell(comparisons[name]) for name in
                   ("transferred_vs_target_base", "transferred_vs_control", "target_lora_vs_target_base")),
                 diagnostics.get("method_kind", "training-free"),
-                _cost(lookup(diagnostics, "totals.seconds"), lookup(metrics.get(TRAIN_TARGET), "data.seconds")),
+                _cost(lookup(diagnostics, "totals.seconds"), lookup(metrics.get(CARRY), "data") or {},
+                      lookup(metrics.get(TRAIN_TARGET), "data.seconds")),
             ])
     return rows
 
@@ -96,10 +99,16 @@ def recovery_cell(rec: Mapping[str, Any]) -> str:
     return f"{rec['estimate']:.2f}{interval}"
 
 
-def _cost(seconds: Any, lora_seconds: Any) -> str:
+def _cost(seconds: Any, carry: Mapping[str, Any], lora_seconds: Any) -> str:
+    """The method's whole transfer (loads included) and, beside it, the target LoRA's training loop; for `distill`
+    also its own parts, so its student's loop compares with the target LoRA's like with like."""
     if seconds is None:
         return "—"
-    return f"{seconds:.1f} s" + (f" (target LoRA {lora_seconds:.1f} s)" if lora_seconds is not None else "")
+    parts = ""
+    if carry.get("teacher_seconds") is not None and carry.get("train_seconds") is not None:
+        parts = f": teacher {carry['teacher_seconds']:.1f} s, student loop {carry['train_seconds']:.1f} s"
+    lora = f"; target LoRA loop {lora_seconds:.1f} s" if lora_seconds is not None else ""
+    return f"{seconds:.1f} s{parts}{lora}"
 
 
 def accuracy_cell(model: Mapping[str, Any]) -> str:
