@@ -8,7 +8,8 @@ toy target, as queued DVC experiments, and draws recovery against steps.
 
 Writes reports/distill_steps.md (the table) and reports/distill_steps.png (recovery with its 95% interval per
 step count, one line per init). Each point is a whole experiment: the target LoRA, both evaluations and the paired
-statistics come from the same pipeline as every other transfer.
+statistics come from the same pipeline as every other transfer. Do not commit while it runs: the queue puts HEAD
+back where it found it when it ends, dropping such a commit.
 """
 
 from __future__ import annotations

@@ -5,6 +5,7 @@ README quotes: accuracy ± stderr, recovery with its interval, p against the tar
     .venv/bin/python -m benchmarks.toy_transfer_matrix --table [--rev COMMIT]  # only re-reads `dvc exp show`
 
 Run it in the project after `make repro` (the run-cache then serves every stage an experiment shares).
+Do not commit while it runs: the queue puts HEAD back where it found it when it ends, dropping such a commit.
 `copy` and `projection` need identical module shapes, so they run on `toy-sibling` only. `distill` is not
 training-free: it trains a LoRA on the target (without labels); the `kind` column says so, and `cost` gives each
 method's seconds (the whole carry and selection, model loads included; for `distill` also its teacher pass and its
