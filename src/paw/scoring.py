@@ -216,7 +216,11 @@ def char_lengths(choice_texts: Sequence[str]) -> list[int]:
     return [len(text) or 1 for text in choice_texts]
 
 
+def per_character(lls: Sequence[float], choice_texts: Sequence[str]) -> list[float]:
+    """Each choice's loglikelihood divided by its text's length in characters: what acc_norm ranks."""
+    return [ll / n for ll, n in zip(lls, char_lengths(choice_texts), strict=True)]
+
+
 def predict(lls: Sequence[float], choice_texts: Sequence[str]) -> tuple[int, int]:
     """(pred, pred_norm) of one item: the acc and acc_norm choices (ll / characters of the choice text)."""
-    normed = [ll / n for ll, n in zip(lls, char_lengths(choice_texts), strict=True)]
-    return argmax(lls), argmax(normed)
+    return argmax(lls), argmax(per_character(lls, choice_texts))

@@ -24,7 +24,7 @@ from paw.errors import PawError
 from paw.evaluation.engine import EvalSet, merge_adapter, prepare_model, score_eval_set
 from paw.models import read_adapter, resolve_model_dir
 from paw.resources import peak_gpu_mb, peak_ram_mb, release_memory
-from paw.scoring import char_lengths
+from paw.scoring import per_character
 from paw.training.run import train_lora
 from paw.transfer.carried import Carried
 from paw.transfer.carry import frobenius
@@ -58,8 +58,7 @@ def choice_distributions(model, tokenizer, questions: Sequence["Item"], temperat
     lls = score_eval_set(model, tokenizer, EvalSet("distill", "inputs", "-", list(questions)),
                          batch_size=batch_size, progress=False)
     if normalize == "chars":
-        lls = [[ll / n for ll, n in zip(item_lls, char_lengths(q.choice_texts), strict=True)]
-               for item_lls, q in zip(lls, questions, strict=True)]
+        lls = [per_character(item_lls, q.choice_texts) for item_lls, q in zip(lls, questions, strict=True)]
     return [torch.softmax(torch.tensor(ll, dtype=torch.float64) / temperature, 0).tolist() for ll in lls]
 
 
