@@ -31,7 +31,7 @@ class ToyParams:
     num_heads: int = param(4, check=positive, expect=POSITIVE_INT)  # source attention heads
     grown_extra_layers: int = param(2, check=non_negative, expect="an integer >= 0")  # identity blocks inserted
     drift_lr: float = param(1.0e-3, check=in_open_closed(0, 1), expect="a number in (0, 1]")  # sibling/grown lr
-    source_steps: int = param(600, check=positive, expect=POSITIVE_INT)  # pretraining of toy-source
+    source_steps: int = param(2000, check=positive, expect=POSITIVE_INT)  # pretraining of toy-source
     sibling_steps: int = param(300, check=positive, expect=POSITIVE_INT)  # further training of toy-sibling
     grown_steps: int = param(60, check=non_negative, expect="an integer >= 0")  # drift of toy-grown after growth
-    independent_steps: int = param(600, check=positive, expect=POSITIVE_INT)  # pretraining of toy-independent
+    independent_steps: int = param(2000, check=positive, expect=POSITIVE_INT)  # pretraining of toy-independent
