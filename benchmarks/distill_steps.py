@@ -21,7 +21,7 @@ from typing import Any, Mapping
 
 from tabulate import tabulate
 
-from benchmarks.toy_transfer_matrix import exp_show, experiments, head
+from benchmarks.toy_transfer_matrix import exp_show, experiments, head, queue_experiment
 from paw.io import atomic_file
 from paw.reporting.sweep import dvc_executable, lookup
 
@@ -35,14 +35,12 @@ def experiment_name(target: str, init: str, steps: int) -> str:
 
 
 def queue_all(target: str, steps: tuple[int, ...]) -> None:
-    dvc = dvc_executable()
     for init in INITS:
         for n in steps:
-            subprocess.run([dvc, "exp", "run", "--queue", "-n", experiment_name(target, init, n),
-                            "-S", f"envs.quick.target_model={target}", "-S", "transfer.method=distill",
-                            "-S", f"transfer.distill.init={init}", "-S", f"transfer.distill.max_steps={n}"],
-                           check=True)
-    subprocess.run([dvc, "exp", "run", "--run-all"], check=True)
+            queue_experiment(experiment_name(target, init, n), f"envs.quick.target_model={target}",
+                             "transfer.method=distill", f"transfer.distill.init={init}",
+                             f"transfer.distill.max_steps={n}")
+    subprocess.run([dvc_executable(), "exp", "run", "--run-all"], check=True)
 
 
 def points(entries: Any, target: str, steps: tuple[int, ...]) -> dict[str, list[dict[str, Any]]]:

@@ -49,13 +49,21 @@ def exp_show(rev: str | None) -> Any:
     return json.loads(done.stdout)
 
 
-def queue_all() -> None:
+def queue_experiment(name: str, *overrides: str) -> None:
+    """Queue one experiment, replacing an earlier one of that name on this commit (DVC refuses a duplicate name;
+    `-f` would lift that too, but it also reruns every stage, where the run-cache could serve the shared ones)."""
     dvc = dvc_executable()
+    subprocess.run([dvc, "exp", "remove", name], capture_output=True)  # fails harmlessly when there is none
+    settings = [arg for override in overrides for arg in ("-S", override)]
+    subprocess.run([dvc, "exp", "run", "--queue", "-n", name, *settings], check=True)
+
+
+def queue_all() -> None:
     for target, methods in TARGETS.items():
         for method in methods:
-            subprocess.run([dvc, "exp", "run", "--queue", "-n", experiment_name(target, method),
-                            "-S", f"envs.quick.target_model={target}", "-S", f"transfer.method={method}"], check=True)
-    subprocess.run([dvc, "exp", "run", "--run-all"], check=True)
+            queue_experiment(experiment_name(target, method), f"envs.quick.target_model={target}",
+                             f"transfer.method={method}")
+    subprocess.run([dvc_executable(), "exp", "run", "--run-all"], check=True)
 
 
 def experiments(entries: Any) -> Iterator[tuple[str, Mapping[str, Any]]]:
