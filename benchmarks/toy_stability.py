@@ -29,8 +29,8 @@ PRETRAINED_FROM_SCRATCH = {"source": arch.source_config, "independent": arch.ind
 def perturbed_base(toy, base: str, steps: int, noise_seed: int, eps: float, data_dir: Path, out: Path) -> dict:
     import torch
 
-    tokenizer, lines = build._load_corpus(data_dir)  # the stage's own corpus loader and seed rule
-    seed = build._seed(toy, base)
+    tokenizer, lines = build.load_corpus(data_dir)
+    seed = build.base_seed(toy, base)
     model = arch.new_model(PRETRAINED_FROM_SCRATCH[base](toy, tokenizer), seed)
     if noise_seed:
         generator = torch.Generator().manual_seed(noise_seed)

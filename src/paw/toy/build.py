@@ -38,7 +38,8 @@ def model_name(base: str) -> str:
     return f"toy-{base}"
 
 
-def _seed(toy: ToyParams, base: str) -> int:
+def base_seed(toy: ToyParams, base: str) -> int:
+    """The seed of one base's initial weights and batch order: each base its own, all from `toy.seed`."""
     return 1000 * toy.seed + 1 + BASES.index(base)
 
 
@@ -70,7 +71,8 @@ def build_corpus(toy: ToyParams, data_dir: str | Path = "data/toy") -> dict:
     }
 
 
-def _load_corpus(data_dir: Path):
+def load_corpus(data_dir: Path):
+    """(tokenizer, corpus lines) of a built corpus: what every base is pretrained on."""
     from transformers import AutoTokenizer
 
     quiet_hf()
@@ -91,9 +93,9 @@ def build_base(base: str, toy: ToyParams, models_dir: str | Path = "models", dat
         raise PawError(f"toy base {base!r} — expected one of {', '.join(BASES)}")
     torch.set_num_threads(1)  # tiny models: one thread is fastest, and several processes share the CPU
     models_dir, data_dir = Path(models_dir), Path(data_dir)
-    tokenizer, lines = _load_corpus(data_dir)
+    tokenizer, lines = load_corpus(data_dir)
     ids = tokenize_lines(tokenizer, lines)
-    seed = _seed(toy, base)
+    seed = base_seed(toy, base)
     train = dict(
         lr=toy.lr, seq_len=toy.seq_len, batch_size=toy.batch_size, bos=tokenizer.bos_token_id,
         eos=tokenizer.eos_token_id, seed=seed, name=model_name(base),
