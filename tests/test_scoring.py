@@ -17,6 +17,7 @@ from paw.scoring import (
     encode_pair,
     encode_pairs,
     make_examples,
+    per_character,
     predict,
     sequence_logprobs,
     window,
@@ -138,3 +139,9 @@ def test_golden_loglikelihoods_of_the_tiny_llama(tiny_llama):
 def test_acc_and_acc_norm_choices():
     assert predict([-1.0, -1.0, -2.0], ["a", "bb", "c"]) == (0, 1)  # ties: first; normed by characters
     assert predict([-3.0, -4.0], ["abc", "abcdefgh"]) == (0, 1)
+
+
+def test_per_character_divides_each_loglikelihood_by_its_choice_length():
+    assert per_character([-2.0, -3.0, -0.5], ["ab", "abc", ""]) == [-1.0, -1.0, -0.5]  # an empty text counts as 1
+    with pytest.raises(ValueError):
+        per_character([-1.0, -2.0], ["one choice"])  # a loglikelihood per choice, never silently truncated

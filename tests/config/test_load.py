@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from paw.config import load_params, parse_params
+from paw.config import ToyParams, load_params, parse_params
 from paw.config.load import read_yaml
 from paw.errors import PawError
 
@@ -26,6 +26,11 @@ def test_committed_params_parse_with_quick_default():
     assert params.env == "quick"
     assert params.profile.source_model == "toy-source"
     assert params.dataset == "toy-facts"  # the quick block overrides the shared dataset
+
+
+def test_the_written_toy_world_is_the_embedded_one(raw):
+    # `quick` is the embedded default: a world built without params.yaml (ToyParams()) must be the one it describes
+    assert parse_params(raw).toy == ToyParams()
 
 
 @pytest.mark.parametrize("env", ["quick", "local", "server"])
