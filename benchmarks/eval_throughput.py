@@ -14,15 +14,16 @@ thread they are the work done, which other processes do not inflate. The largest
 difference is printed as a check that both scored the same thing.
 
 Decoder tokens: every position either side feeds the model's token embedding (padding included), counted by a
-hook, against the layouts without padding — one row per choice, paw's packed rows — and the unique-prefix
-minimum: the size of the token trie of all requests' model inputs, the fewest positions any scorer of these
-requests could run (each distinct prefix once).
+hook, against the layouts without padding — one row per choice, one trie per question, paw's packed rows — and the
+unique-prefix minimum: the size of the token trie of all requests' model inputs, the fewest positions any scorer of
+these requests could run (each distinct prefix once).
 
 Work in multiply-adds, from those counts and the model's shapes: a decoder position costs the decoder's weights
 (embeddings excluded; attention scores are small at these lengths and left out), an output-head position costs
 vocabulary × width. lm-eval runs the head at every fed position; the least any identical scorer can do is the
 unique-prefix minimum through the decoder and the head at each distinct scored prefix. Their quotient is the
-ceiling of any speed-up at equal arithmetic rate — what packing and a scored-only head can buy at most.
+ceiling of any speed-up at equal arithmetic rate — what packing and a scored-only head can buy at most (paw's last
+layer runs its MLP at scored positions only, a few per cent below that minimum: see paw.evaluation.last_layer).
 """
 
 from __future__ import annotations
@@ -181,18 +182,20 @@ def scored_prefixes(requests) -> int:
 @dataclass
 class Layout:
     per_choice: int  # tokens, one row per choice
-    packed: int  # tokens, paw's packed rows
+    tries: int  # tokens, one trie per question
+    packed: int  # tokens, paw's packed rows (several questions a row, each row one trie)
     minimum: int  # tokens, the unique-prefix minimum
     head_minimum: int  # distinct scored prefixes
 
 
 def layout_tokens(model_dir: Path, task: str, data: Path) -> Layout:
-    """Token counts without padding, from paw's own requests and packing (the rule of Scorer.rows with shared
-    contexts)."""
+    """Token counts without padding, from paw's own requests and packing (paw.packing, with the scorer's row
+    length)."""
     from transformers import AutoConfig
 
     from paw.evaluation.engine import load_eval_set
-    from paw.packing import plain_rows, shared_row
+    from paw.evaluation.scorer import ROW_TOKENS
+    from paw.packing import item_tree, pack_questions
     from paw.evaluation.requests import build_requests, resolve_max_length
     from paw.models import load_tokenizer
 
@@ -201,8 +204,9 @@ def layout_tokens(model_dir: Path, task: str, data: Path) -> Layout:
     grouped = build_requests(tokenizer, load_eval_set(task, data_path=data).items, max_length)
     requests = [r for group in grouped for r in group]
     inputs = [r.input_ids for r in requests]
-    packed = sum(len(shared_row(g, 0)) if len(g) > 1 else sum(map(len, plain_rows(g, 0))) for g in grouped)
-    return Layout(sum(map(len, inputs)), packed, trie_size(inputs), scored_prefixes(requests))
+    tries = sum(len(item_tree(g, 0)) for g in grouped)
+    packed = sum(map(len, pack_questions([list(enumerate(g)) for g in grouped], ROW_TOKENS)))
+    return Layout(sum(map(len, inputs)), tries, packed, trie_size(inputs), scored_prefixes(requests))
 
 
 def model_shapes(model_dir: Path) -> tuple[int, int]:
@@ -272,8 +276,9 @@ def compare(model_dir: Path, task: str, data_dir: Path, n_rows: int, batch_size:
                 print(f"{dtype} vs float32: max |delta ll| lm-eval {max_delta(lm.lls, lm32.lls):.2e}, "
                       f"paw {max_delta(paw.lls, paw32.lls):.2e}")
     layout = layout_tokens(model_dir, task, data)
-    print(f"decoder tokens without padding: one row per choice {layout.per_choice:,}, paw's packed rows "
-          f"{layout.packed:,}, unique-prefix minimum {layout.minimum:,} (packed / minimum "
+    print(f"decoder tokens without padding: one row per choice {layout.per_choice:,}, one trie per question "
+          f"{layout.tries:,}, paw's packed rows {layout.packed:,}, unique-prefix minimum {layout.minimum:,} "
+          f"(packed / minimum "
           f"{layout.packed / layout.minimum:.3f}, per choice / minimum {layout.per_choice / layout.minimum:.3f})")
     decoder, head = model_shapes(model_dir)
     lm_fed = next(iter(results.values()))[0][0].fed

@@ -1,11 +1,17 @@
-"""Lay a question's choices out as model rows: one row per choice (plain) or one row per question (shared context),
-and run a model over such rows. Evaluation scores with it (`paw.evaluation.scorer`) and distillation trains the
-student with it (`paw.training.distill_objective`), so both see the same layout and the same masks.
+"""Lay requests out as model rows and run a model over them. Evaluation scores with it (`paw.evaluation.scorer`)
+and distillation trains the student with it (`paw.training.distill_objective`), so both see the same layout and the
+same masks.
 
-Shared context: the choices of a question usually share their first tokens (the whole question). The row holds
-that common prefix once, then each choice's own tokens one after the other; a branch id per token lets the
-attention mask keep choices from seeing each other, and position ids restart after the prefix for each choice,
-so every scored position sees exactly the tokens it would see alone. ARC needs 2.7-2.9x fewer tokens this way.
+A row is a forest of token trees. Each token names the token it follows (its parent; -1 starts a sequence), its
+position id is its depth, and the attention mask lets it see itself and its ancestors only — so every scored
+position sees exactly the tokens it would see in a row of its own, whatever else shares the row.
+
+- `plain_rows`: one chain per request (one row per choice, as lm-eval reads them).
+- `item_tree`: one question's choices as a trie: the question once, and the choices' shared first words once too.
+  ARC needs about 3x fewer tokens this way (benchmarks/eval_throughput.py counts them against the unique-prefix
+  minimum).
+- `pack_questions`: several questions in one row, itself one trie, so rows are of nearly equal length (batches
+  carry almost no padding) and questions that open alike share those tokens.
 """
 
 from __future__ import annotations
@@ -30,7 +36,7 @@ class Request(Protocol):
 class Row:
     tokens: list[int] = field(default_factory=list)
     positions: list[int] = field(default_factory=list)
-    branches: list[int] = field(default_factory=list)  # 0 = shared prefix, c + 1 = choice c
+    parents: list[int] = field(default_factory=list)  # index of the token each one follows, -1 = a sequence start
     # (index in row, target token, request number) for every scored position
     scored: list[tuple[int, int, int]] = field(default_factory=list)
 
@@ -46,37 +52,51 @@ def plain_rows(requests: list[Request], first_request: int) -> list[Row]:
         rows.append(Row(
             tokens=list(request.input_ids),
             positions=list(range(n)),
-            branches=[0] * n,
+            parents=list(range(-1, n - 1)),
             scored=[(start + k, t, first_request + offset) for k, t in enumerate(request.targets)],
         ))
     return rows
 
 
-def shared_row(requests: list[Request], first_request: int) -> Row:
-    inputs = [r.input_ids for r in requests]
-    shared = _common_prefix_length(inputs)
-    row = Row(tokens=list(inputs[0][:shared]), positions=list(range(shared)), branches=[0] * shared)
-    for choice, request in enumerate(requests):
-        own_start = len(row.tokens)
-        own = request.input_ids[shared:]
-        row.tokens += own
-        row.positions += range(shared, shared + len(own))
-        row.branches += [choice + 1] * len(own)
+def item_tree(requests: list[Request], first_request: int) -> Row:
+    """One question's requests (numbered from `first_request`) as one token trie."""
+    return trie_row(list(enumerate(requests, first_request)))
+
+
+def trie_row(numbered: list[tuple[int, Request]]) -> Row:
+    """(request number, request) pairs as one token trie: a prefix that several share is one path of the tree.
+    Parents come before their children."""
+    row = Row()
+    node: dict[tuple[int, int], int] = {}  # (parent index, token) -> index in row
+    for number, request in numbered:
+        path, parent = [], -1
+        for depth, token in enumerate(request.input_ids):
+            index = node.get((parent, token))
+            if index is None:
+                index = node[(parent, token)] = len(row.tokens)
+                row.tokens.append(token)
+                row.positions.append(depth)
+                row.parents.append(parent)
+            path.append(index)
+            parent = index
         first_scored = len(request.input_ids) - request.n_scored
-        for k, target in enumerate(request.targets):
-            position = first_scored + k
-            index = position if position < shared else own_start + position - shared
-            row.scored.append((index, target, first_request + choice))
+        row.scored += [(path[first_scored + k], t, number) for k, t in enumerate(request.targets)]
     return row
 
 
-def _common_prefix_length(sequences: list[list[int]]) -> int:
-    shortest = min(len(s) for s in sequences)
-    first = sequences[0]
-    n = 0
-    while n < shortest and all(s[n] == first[n] for s in sequences):
-        n += 1
-    return n
+def pack_questions(questions: list[list[tuple[int, Request]]], row_tokens: int) -> list[Row]:
+    """Questions (each its numbered requests) laid into rows of at most `row_tokens` tokens: first fit, largest
+    trie first, a larger one alone. A row is one trie of all its requests, so questions that open alike (a prompt's
+    first words) share those tokens too; no choice sees anything off its own path."""
+    bins: list[tuple[int, list[tuple[int, Request]]]] = []  # (tokens, requests)
+    sized = sorted(((len(trie_row(q)), q) for q in questions), key=lambda pair: pair[0], reverse=True)
+    for size, question in sized:
+        at = next((i for i, (used, _) in enumerate(bins) if used + size <= row_tokens), None)
+        if at is None:
+            bins.append((size, list(question)))
+        else:
+            bins[at] = (bins[at][0] + size, bins[at][1] + question)
+    return [trie_row(requests) for _, requests in bins]
 
 
 def token_budget_batches(rows: list[Row], token_budget: int, min_fill: float = 0.9) -> list[list[Row]]:
@@ -96,40 +116,56 @@ def token_budget_batches(rows: list[Row], token_budget: int, min_fill: float = 0
 
 
 def row_tensors(batch: list[Row]) -> dict[str, "torch.Tensor"]:
-    """Right-padded tokens, positions and branches (-1 = padding) [rows × longest], the padding mask (1 = a token),
+    """Right-padded tokens, positions and parents (-1 on padding) [rows × longest], the padding mask (1 = a token),
     and per scored position its index in the flattened batch, its target and its request number."""
     import torch
 
     width = max(len(row) for row in batch)
     tokens = torch.zeros(len(batch), width, dtype=torch.long)
     positions = torch.zeros(len(batch), width, dtype=torch.long)
-    branches = torch.full((len(batch), width), -1, dtype=torch.long)
+    parents = torch.full((len(batch), width), -1, dtype=torch.long)
+    valid = torch.zeros(len(batch), width, dtype=torch.long)
     for b, row in enumerate(batch):
         n = len(row)
         tokens[b, :n] = torch.tensor(row.tokens)
         positions[b, :n] = torch.tensor(row.positions)
-        branches[b, :n] = torch.tensor(row.branches)
+        parents[b, :n] = torch.tensor(row.parents)
+        valid[b, :n] = 1
     return {
-        "input_ids": tokens, "position_ids": positions, "branches": branches,
-        "attention_mask": (branches >= 0).long(),
+        "input_ids": tokens, "position_ids": positions, "parents": parents, "attention_mask": valid,
         "scored_index": torch.tensor([b * width + index for b, row in enumerate(batch) for index, _, _ in row.scored]),
         "scored_target": torch.tensor([t for row in batch for _, t, _ in row.scored]),
         "scored_owner": torch.tensor([r for row in batch for _, _, r in row.scored]),
     }
 
 
-def attention_masks(config, dtype: "torch.dtype", positions: "torch.Tensor", branches: "torch.Tensor"):
-    """Additive 4D masks: a token sees earlier tokens of the shared prefix and of its own choice only. Models with
+def ancestry(parents: "torch.Tensor", valid: "torch.Tensor") -> "torch.Tensor":
+    """[rows × L × L] bool: token i may attend to token j when j is i or one of its ancestors. One step up the
+    trees per iteration, for every token of every row at once: as many steps as the deepest token's depth."""
+    import torch
+
+    rows, length = parents.shape
+    allowed = torch.zeros(rows, length, length, dtype=torch.bool, device=parents.device)
+    row = torch.arange(rows, device=parents.device)[:, None].expand(rows, length)
+    token = torch.arange(length, device=parents.device)[None, :].expand(rows, length)
+    ancestor, alive = token.clone(), valid.bool()
+    while bool(alive.any()):
+        allowed[row[alive], token[alive], ancestor[alive]] = True
+        ancestor = torch.where(alive, parents.gather(1, ancestor.clamp(min=0)), -1)
+        alive = ancestor >= 0
+    return allowed
+
+
+def attention_masks(config, dtype: "torch.dtype", positions: "torch.Tensor", parents: "torch.Tensor",
+                    valid: "torch.Tensor"):
+    """Additive 4D masks: a token sees itself and its ancestors only (see the module docstring). Models with
     per-layer attention types (Gemma 2/3) get one mask per type, the sliding one also bounded by its window."""
     import torch
 
-    valid = branches >= 0
-    same_branch = (branches[:, None, :] == 0) | (branches[:, None, :] == branches[:, :, None])
-    index = torch.arange(branches.shape[1], device=branches.device)
-    causal = index[None, :, None] >= index[None, None, :]
-    allowed = same_branch & causal & valid[:, None, :]
+    valid = valid.bool()
+    allowed = ancestry(parents, valid)
     # Padding rows see themselves only, so softmax never meets an all-masked row.
-    eye = torch.eye(branches.shape[1], dtype=torch.bool, device=branches.device)
+    eye = torch.eye(parents.shape[1], dtype=torch.bool, device=parents.device)
     allowed |= (~valid[:, :, None]) & eye[None]
     full = _additive(allowed, dtype)
     layer_types = getattr(config, "layer_types", None) or ()
@@ -138,6 +174,7 @@ def attention_masks(config, dtype: "torch.dtype", positions: "torch.Tensor", bra
     window = getattr(config, "sliding_window", None) if "sliding_attention" in layer_types else None
     if not window:
         return {"full_attention": full, "sliding_attention": full}
+    # An ancestor's distance is the difference of depths, as in the request's own row.
     near = (positions[:, :, None] - positions[:, None, :]) < window
     return {"full_attention": full, "sliding_attention": _additive(allowed & (near | ~valid[:, :, None]), dtype)}
 
@@ -173,11 +210,11 @@ def packed_logprobs(model, batch: dict[str, "torch.Tensor"], masked: bool = True
     import torch
 
     lm = causal_lm(model)
-    positions, branches = batch["position_ids"], batch["branches"]
+    positions, valid = batch["position_ids"], batch["attention_mask"]
     if masked:
-        mask = attention_masks(lm.config, next(lm.parameters()).dtype, positions, branches)
+        mask = attention_masks(lm.config, next(lm.parameters()).dtype, positions, batch["parents"], valid)
     else:
-        mask = (branches >= 0).long()
+        mask = valid
     decoder = lm.get_decoder()
     hidden = decoder(input_ids=batch["input_ids"], position_ids=positions, attention_mask=mask,
                      use_cache=False).last_hidden_state.flatten(0, 1)

@@ -186,7 +186,7 @@ def test_architecture_that_ignores_the_packed_masks_falls_back_to_plain_rows(tin
     eval_set = load_eval_set("arc-easy", data_path=fixture_data["arc-easy"])
     plain = score_eval_set(model, tokenizer, eval_set, share_context=False, progress=False)
     # Simulate a model that drops the custom mask: every token then sees every earlier choice.
-    monkeypatch.setattr(Scorer, "_masks", lambda self, positions, branches, device: (branches >= 0).long())
+    monkeypatch.setattr(Scorer, "_masks", lambda self, positions, parents, valid: valid)
     fallback = score_eval_set(model, tokenizer, eval_set, share_context=True, progress=False)
     assert "scoring each choice separately" in capsys.readouterr().err  # a note, not a result: stderr
     for a, b in zip(fallback, plain, strict=True):

@@ -31,5 +31,5 @@ def test_packing_is_verified_and_a_model_ignoring_its_masks_is_caught(tiny_llama
     assert scorer.half_precision == (dtype == "bfloat16")
     assert scorer.shared_path_verified(grouped)
     # As an architecture that drops custom 4D masks would: plain causal attention over the packed row.
-    scorer._masks = lambda positions, branches, device: (branches >= 0).long()
+    scorer._masks = lambda positions, parents, valid: valid
     assert not scorer.shared_path_verified(grouped)

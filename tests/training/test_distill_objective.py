@@ -58,7 +58,7 @@ def test_packing_reads_each_shared_question_once(tiny_llama):
     _, tokenizer = _student(tiny_llama)
     _, examples = _objective(tokenizer)
     packed, plain = collate_distill(examples, 0, packed=True), collate_distill(examples, 0)
-    real_packed = int((packed["branches"] >= 0).sum())
+    real_packed = int(packed["attention_mask"].sum())
     real_plain = int(plain["attention_mask"].sum())
     shared = sum(len(s.ids) - 1 for ex in examples for s in ex.sequences) - real_packed
     assert real_plain == sum(len(s.ids) - 1 for ex in examples for s in ex.sequences)
@@ -75,11 +75,11 @@ def test_a_student_that_ignores_the_masks_trains_on_one_row_per_choice(tiny_llam
     objective.check_layout(model)
     assert objective.share_context  # the real architecture honours the layout
     # As an architecture that drops custom 4D masks would: plain causal attention over the packed row.
-    monkeypatch.setattr(paw.packing, "attention_masks", lambda config, dtype, positions, branches: (branches >= 0).long())
+    monkeypatch.setattr(paw.packing, "attention_masks", lambda config, dtype, positions, parents, valid: valid)
     objective.check_layout(model)
     assert not objective.share_context
     assert "one row per choice" in capsys.readouterr().out
-    assert "branches" not in objective.collate(objective.prepared[:2], 0)
+    assert "parents" not in objective.collate(objective.prepared[:2], 0)
 
 
 def test_chars_divides_each_choices_loglikelihood_by_its_length_before_the_kl(tiny_llama):

@@ -27,6 +27,9 @@ if TYPE_CHECKING:
     from paw.config.schema import Params
 
 TOKENS_PER_BATCH_SLOT = 512  # token budget per batch = batch_size × this
+# On a CPU, at most this: the elementwise work between the matrix products then stays in the cores' caches
+# (measured on Qwen2.5-Coder-0.5B, 100 ARC-Easy rows, one thread: 22 s of scoring at 512 tokens, 27 s at 4,096).
+CPU_BATCH_TOKENS = 512
 
 
 @dataclass(frozen=True)
@@ -73,7 +76,10 @@ def score_eval_set(model, tokenizer, eval_set: EvalSet, *, batch_size: int = 8, 
                    progress: bool = True) -> list[list[float]]:
     """Per-item, per-choice loglikelihoods on this process's model."""
     grouped = build_requests(tokenizer, eval_set.items, resolve_max_length(model.config, tokenizer))
-    scorer = Scorer(model, share_context=share_context, token_budget=batch_size * TOKENS_PER_BATCH_SLOT)
+    budget = batch_size * TOKENS_PER_BATCH_SLOT
+    if next(model.parameters()).device.type == "cpu":
+        budget = min(budget, CPU_BATCH_TOKENS)
+    scorer = Scorer(model, share_context=share_context, token_budget=budget)
     bar = Progress(len(grouped), f"eval {eval_set.task_name}", enabled=progress, unit="items")
     try:
         flat = scorer.score(grouped, on_batch=ItemsDone([len(g) for g in grouped], bar.advance))

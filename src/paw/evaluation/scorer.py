@@ -1,8 +1,9 @@
 """Run a causal LM over packed rows and return each request's loglikelihood.
 
-Speed comes from three choices: rows are batched by a token budget, longest first (little padding); each
-question's shared context is computed once (see paw.packing); and the output head runs only on the hidden states
-of scored positions — with a 262k vocabulary the head is most of a small model's cost. Values equal lm-eval's:
+Speed comes from four choices: each question's choices are one token trie, so every shared prefix is computed
+once (see paw.packing); several questions share a row, and rows of equal length make a batch, so almost nothing
+is padding; the output head runs only on the hidden states of distinct scored positions — with a 262k vocabulary
+the head is most of a small model's cost — and so does the last layer's MLP (paw.evaluation.last_layer). Values equal lm-eval's:
 the final logits, softcap and log-softmax are paw.scoring's, summed over the continuation tokens in float64.
 """
 
@@ -11,53 +12,68 @@ from __future__ import annotations
 import sys
 from typing import TYPE_CHECKING, Callable
 
+from paw.evaluation.last_layer import last_dense_mlp, mlp_on_rows
 from paw.evaluation.requests import Request
-from paw.packing import Row, attention_masks, layouts_agree, plain_rows, row_tensors, shared_row, token_budget_batches
+from paw.packing import (Row, attention_masks, layouts_agree, pack_questions, plain_rows, row_tensors,
+                          token_budget_batches, trie_row)
 from paw.scoring import final_logits, softcap, token_logprobs
 
 if TYPE_CHECKING:
     import torch
 
 HEAD_CHUNK_ROWS = 256  # scored positions per output-head call: bounds the (rows × vocab) logits tensor
+# Tokens per packed row (a longer question has a row of its own). Attention costs rows × length², its masked part
+# included; at 128 it is a few per cent of a 0.5B model's work, and 128-512 all scored alike on Qwen2.5-Coder-0.5B.
+ROW_TOKENS = 128
 
 
 class Scorer:
-    """Loglikelihoods of requests under one model. `share_context=False` scores each choice as its own row."""
+    """Loglikelihoods of requests under one model. `share_context=False` scores each choice as its own row (the
+    layout for an architecture that ignores custom attention masks)."""
 
-    def __init__(self, model, share_context: bool = True, token_budget: int = 4096):
+    def __init__(self, model, share_context: bool = True, token_budget: int = 4096, row_tokens: int = ROW_TOKENS):
         self.model = model
         self.share_context = share_context
         self.token_budget = token_budget
+        self.row_tokens = row_tokens
         self.backbone = getattr(model, model.base_model_prefix)
         self.head = model.get_output_embeddings()
         self.softcap = softcap(model.config)
+        self.last_mlp = last_dense_mlp(self.backbone)  # run only where the head reads (paw.evaluation.last_layer)
 
     @property
     def device(self) -> "torch.device":
         return next(self.model.parameters()).device
 
-    def rows(self, grouped: list[list[Request]]) -> list[Row]:
-        rows, first = [], 0
-        for requests in grouped:
-            if self.share_context and len(requests) > 1:
-                rows.append(shared_row(requests, first))
-            else:
-                rows += plain_rows(requests, first)
-            first += len(requests)
-        return rows
+    def rows(self, questions: list[list[tuple[int, Request]]]) -> list[Row]:
+        """Questions (each its numbered requests) as model rows: packed tries, or one row per choice."""
+        if self.share_context:
+            return pack_questions(questions, self.row_tokens)
+        return [row for question in questions for number, request in question
+                for row in plain_rows([request], number)]
 
     def score(self, grouped: list[list[Request]], on_batch: Callable[[set[int]], None] | None = None) -> list[float]:
         """Loglikelihood per request, flattened in item-then-choice order. `on_batch` gets the numbers (in that
         order) of the requests each batch finished: batches go longest first, so items finish out of order."""
         import torch
 
-        if self.share_context and not self.shared_path_verified(grouped):
-            print("note: this architecture ignores custom attention masks; scoring each choice separately",
-                  file=sys.stderr, flush=True)  # stderr: stdout carries only the results
-            self.share_context = False
-        total = sum(len(g) for g in grouped)
-        lls = torch.zeros(total, dtype=torch.float64)
-        rows = self.rows(grouped)
+        questions, first = [], 0
+        for requests in grouped:
+            questions.append(list(enumerate(requests, first)))
+            first += len(requests)
+        lls = torch.zeros(first, dtype=torch.float64)
+        done: set[int] = set()
+        if self.share_context:
+            checked = self._check_packing(questions, lls)
+            if checked is None:
+                print("note: this architecture ignores custom attention masks; scoring each choice separately",
+                      file=sys.stderr, flush=True)  # stderr: stdout carries only the results
+                self.share_context = False
+            else:
+                done = checked
+                if on_batch is not None and done:
+                    on_batch({number for q in done for number, _ in questions[q]})
+        rows = self.rows([q for i, q in enumerate(questions) if i not in done])
         with torch.inference_mode():
             for batch in token_budget_batches(rows, self.token_budget):
                 self._score_batch(batch, lls)
@@ -66,24 +82,53 @@ class Scorer:
         return lls.tolist()
 
     def shared_path_verified(self, grouped: list[list[Request]]) -> bool:
-        """Score one multi-choice item packed and one row per choice: an architecture that does not honour the
-        packed layout's masks (position ids, 4D or per-layer-type masks) would give other values, and must not be
-        packed. The item is the one with the longest choices, where a choice that saw another would show most."""
+        """Whether this model honours the packed layout (see `_check_packing`)."""
         import torch
 
-        sample = max((g for g in grouped if len(g) > 1), key=lambda g: min(len(r.targets) for r in g), default=None)
-        if sample is None:
-            return True
-        shared, plain, causal = (torch.zeros(len(sample), dtype=torch.float64) for _ in range(3))
+        questions, first = [], 0
+        for requests in grouped:
+            questions.append(list(enumerate(requests, first)))
+            first += len(requests)
+        return self._check_packing(questions, torch.zeros(first, dtype=torch.float64)) is not None
+
+    def _check_packing(self, questions: list[list[tuple[int, Request]]], lls: "torch.Tensor") -> set[int] | None:
+        """Score two questions packed into one row and one row per choice: an architecture that does not honour
+        the packed layout's masks (position ids, 4D or per-layer-type masks) gives other values, and must not be
+        packed (None). Otherwise the packed scores are kept in `lls` and the two questions' indices returned, so
+        the check costs only the per-choice rows.
+
+        The first question has choices of two tokens or more (a choice that saw another would change from its
+        second token on); the second shows whether a question sees the one before it in the row. Each is the
+        cheapest such question, counted in per-choice tokens."""
+        import torch
+
+        if sum(map(len, questions)) < 2:
+            return set()
+
+        def cost(i: int) -> int:
+            return sum(len(request.input_ids) for _, request in questions[i])
+
+        multi = [i for i, q in enumerate(questions) if len(q) > 1] or list(range(len(questions)))
+        sensitive = [i for i in multi if min(len(r.targets) for _, r in questions[i]) >= 2]
+        first = min(sensitive or multi, key=cost)
+        sample = [first] + sorted((i for i in range(len(questions)) if i != first), key=cost)[:1]
+        requests = [pair for i in sample for pair in questions[i]]
+        one_row = [trie_row(requests)]
+        plain = [row for number, request in requests for row in plain_rows([request], number)]
+        shared, separate, causal = (torch.zeros_like(lls) for _ in range(3))
         try:
             with torch.inference_mode():
-                self._score_batch([shared_row(sample, 0)], shared)
-                self._score_batch(plain_rows(sample, 0), plain, packed=False)
+                self._score_batch(one_row, shared, packed=True)
+                self._score_batch(plain, separate, packed=False)
                 if self.half_precision:
-                    self._score_batch([shared_row(sample, 0)], causal, packed=False)
+                    self._score_batch(one_row, causal, packed=False)
         except (TypeError, ValueError, RuntimeError, AttributeError):
-            return False
-        return layouts_agree(shared, plain, causal, self.half_precision)
+            return None
+        index = torch.tensor([number for number, _ in requests])
+        if not layouts_agree(shared[index], separate[index], causal[index], self.half_precision):
+            return None
+        lls[index] = shared[index]
+        return set(sample)
 
     @property
     def half_precision(self) -> bool:
@@ -96,18 +141,20 @@ class Scorer:
 
         device = self.device
         tensors = row_tensors(batch)
-        positions, branches = tensors["position_ids"].to(device), tensors["branches"].to(device)
+        positions, valid = tensors["position_ids"].to(device), tensors["attention_mask"].to(device)
         kwargs = {"input_ids": tensors["input_ids"].to(device), "position_ids": positions, "use_cache": False}
         if self.share_context if packed is None else packed:
-            kwargs["attention_mask"] = self._masks(positions, branches, device)
+            kwargs["attention_mask"] = self._masks(positions, tensors["parents"].to(device), valid)
         else:
-            kwargs["attention_mask"] = (branches >= 0).long()
-        hidden = self.backbone(**kwargs).last_hidden_state.flatten(0, 1)
+            kwargs["attention_mask"] = valid
         flat_positions, targets, owners = tensors["scored_index"], tensors["scored_target"], tensors["scored_owner"]
         # Choices that share the context are all predicted from its last position (their first token): run the
         # output head once per distinct position, then pick each target from it.
         distinct, which = torch.unique(flat_positions, return_inverse=True)
-        picked = hidden[distinct.to(device)]
+        distinct = distinct.to(device)
+        with mlp_on_rows(self.last_mlp, distinct):
+            hidden = self.backbone(**kwargs).last_hidden_state.flatten(0, 1)
+        picked = hidden[distinct]
         token_lls = torch.empty(len(targets), dtype=torch.float64)
         for start in range(0, len(distinct), HEAD_CHUNK_ROWS):
             stop = start + HEAD_CHUNK_ROWS
@@ -117,7 +164,7 @@ class Scorer:
             token_lls[here] = chosen.double().cpu()
         lls.index_add_(0, owners, token_lls)
 
-    def _masks(self, positions, branches, device):
+    def _masks(self, positions, parents, valid):
         """The packed layout's attention masks (paw.packing) in the model's dtype, on its device."""
         dtype = next(self.model.parameters()).dtype
-        return attention_masks(self.model.config, dtype, positions.to(device), branches.to(device))
+        return attention_masks(self.model.config, dtype, positions, parents, valid)

@@ -1,0 +1,89 @@
+"""The packed layout: one token trie per question, several questions a row, and masks that let each token see its
+own path only. Scores through it equal one row per choice (tests/evaluation/test_engine.py); here, its shape."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+
+from paw.packing import ancestry, item_tree, pack_questions, plain_rows, row_tensors, trie_row
+
+
+@dataclass(frozen=True)
+class Choice:
+    input_ids: tuple[int, ...]
+    n_scored: int
+    targets: tuple[int, ...]
+
+
+def _question(context: tuple[int, ...], choices: list[tuple[int, ...]]) -> list[Choice]:
+    """Requests as the evaluation builds them: context + continuation minus its last token, scoring every
+    continuation token."""
+    return [Choice(context + c[:-1], len(c), c) for c in choices]
+
+
+def _paths(row, numbered):
+    """Per request, the row indices of its tokens, read back from the parents (last token up to its root)."""
+    out = {}
+    for number, request in numbered:
+        last = max(i for i, _, owner in row.scored if owner == number)
+        path = [last]
+        while row.parents[path[-1]] >= 0:
+            path.append(row.parents[path[-1]])
+        out[number] = path[::-1]
+    return out
+
+
+def test_a_question_is_one_trie_whose_paths_are_its_requests():
+    question = _question((1, 2, 3), [(7, 8, 9), (7, 8, 4), (5,)])
+    row = item_tree(question, 10)
+    # The context once and the shared "7 8" once; the choices' last tokens are targets only, never read.
+    assert row.tokens == [1, 2, 3, 7, 8]
+    assert row.positions == [0, 1, 2, 3, 4] and row.parents == [-1, 0, 1, 2, 3]
+    for number, path in _paths(row, list(enumerate(question, 10))).items():
+        request = question[number - 10]
+        assert [row.tokens[i] for i in path][:len(request.input_ids)] == list(request.input_ids)
+    assert sorted((owner, t) for _, t, owner in row.scored) == [(10, 7), (10, 8), (10, 9), (11, 4), (11, 7), (11, 8),
+                                                                 (12, 5)]
+    # Choice 0 and 1 predict their first two tokens from the same positions: the head runs once for both.
+    assert {i for i, _, o in row.scored if o == 10} & {i for i, _, o in row.scored if o == 11} == {2, 3, 4}
+
+
+def test_questions_pack_into_rows_of_bounded_length_sharing_their_common_opening():
+    questions = [list(enumerate(_question((1, 2, 10 + q, 20 + q), [(30 + q, 40), (50 + q, 60)]), 2 * q))
+                 for q in range(5)]
+    rows = pack_questions(questions, row_tokens=12)
+    sizes = [len(trie_row(q)) for q in questions]  # context 4 and one own token per choice
+    assert sizes == [6] * 5
+    assert all(len(row) <= 12 for row in rows)
+    # "1 2" opens every question: a row of two questions holds it once.
+    assert sum(map(len, rows)) < sum(sizes)
+    owners = sorted(owner for row in rows for _, _, owner in row.scored)
+    assert owners == sorted(n for q in questions for n, r in q for _ in r.targets)
+
+
+def test_a_question_longer_than_a_row_gets_a_row_of_its_own():
+    long = list(enumerate(_question(tuple(range(100, 140)), [(1, 2), (3, 4)])))
+    short = list(enumerate(_question((5, 6), [(7, 8), (9, 10)]), 2))
+    rows = pack_questions([short, long], row_tokens=16)
+    assert sorted(map(len, rows)) == [4, 42]
+
+
+def test_a_token_sees_itself_and_its_ancestors_only():
+    first = _question((1, 2), [(3, 4), (5, 6)])
+    second = _question((1, 9), [(7, 8)])
+    row = trie_row(list(enumerate(first)) + list(enumerate(second, 2)))
+    tensors = row_tensors([row, plain_rows([first[0]], 0)[0]])
+    allowed = ancestry(tensors["parents"], tensors["attention_mask"])[0]
+    for i in range(len(row)):
+        chain, node = {i}, i
+        while row.parents[node] >= 0:
+            node = row.parents[node]
+            chain.add(node)
+        assert {j for j in range(allowed.shape[1]) if allowed[i, j]} == chain
+    # The shorter second row is padded: its padding sees nothing (attention_masks lets it see itself).
+    plain = ancestry(tensors["parents"], tensors["attention_mask"])[1]
+    n = len(plain_rows([first[0]], 0)[0])
+    assert torch.equal(plain[:n, :n], torch.tril(torch.ones(n, n, dtype=torch.bool)))
+    assert not plain[n:].any()
