@@ -3,8 +3,9 @@
 Speed comes from four choices: each question's choices are one token trie, so every shared prefix is computed
 once (see paw.packing); several questions share a row, and rows of equal length make a batch, so almost nothing
 is padding; the output head runs only on the hidden states of distinct scored positions — with a 262k vocabulary
-the head is most of a small model's cost — and so does the last layer's MLP (paw.evaluation.last_layer). Values equal lm-eval's:
-the final logits, softcap and log-softmax are paw.scoring's, summed over the continuation tokens in float64.
+the head is most of a small model's cost — and so does the last layer's MLP (paw.evaluation.last_layer).
+Values equal lm-eval's: the final logits, softcap and log-softmax are paw.scoring's, summed over the continuation
+tokens in float64.
 """
 
 from __future__ import annotations
@@ -25,6 +26,15 @@ HEAD_CHUNK_ROWS = 256  # scored positions per output-head call: bounds the (rows
 # Tokens per packed row (a longer question has a row of its own). Attention costs rows × length², its masked part
 # included; at 128 it is a few per cent of a 0.5B model's work, and 128-512 all scored alike on Qwen2.5-Coder-0.5B.
 ROW_TOKENS = 128
+
+
+def numbered(grouped: list[list[Request]]) -> list[list[tuple[int, Request]]]:
+    """Each question's requests with their numbers in item-then-choice order (the order of the scores)."""
+    questions, first = [], 0
+    for requests in grouped:
+        questions.append(list(enumerate(requests, first)))
+        first += len(requests)
+    return questions
 
 
 class Scorer:
@@ -57,11 +67,8 @@ class Scorer:
         order) of the requests each batch finished: batches go longest first, so items finish out of order."""
         import torch
 
-        questions, first = [], 0
-        for requests in grouped:
-            questions.append(list(enumerate(requests, first)))
-            first += len(requests)
-        lls = torch.zeros(first, dtype=torch.float64)
+        questions = numbered(grouped)
+        lls = torch.zeros(sum(map(len, questions)), dtype=torch.float64)
         done: set[int] = set()
         if self.share_context:
             checked = self._check_packing(questions, lls)
@@ -85,11 +92,8 @@ class Scorer:
         """Whether this model honours the packed layout (see `_check_packing`)."""
         import torch
 
-        questions, first = [], 0
-        for requests in grouped:
-            questions.append(list(enumerate(requests, first)))
-            first += len(requests)
-        return self._check_packing(questions, torch.zeros(first, dtype=torch.float64)) is not None
+        questions = numbered(grouped)
+        return self._check_packing(questions, torch.zeros(sum(map(len, questions)), dtype=torch.float64)) is not None
 
     def _check_packing(self, questions: list[list[tuple[int, Request]]], lls: "torch.Tensor") -> set[int] | None:
         """Score two questions packed into one row and one row per choice: an architecture that does not honour
