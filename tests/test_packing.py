@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import pytest
 import torch
 
 from paw.packing import ancestry, item_tree, pack_questions, plain_rows, row_tensors, trie_row
@@ -87,3 +88,42 @@ def test_a_token_sees_itself_and_its_ancestors_only():
     n = len(plain_rows([first[0]], 0)[0])
     assert torch.equal(plain[:n, :n], torch.tril(torch.ones(n, n, dtype=torch.bool)))
     assert not plain[n:].any()
+
+
+def test_every_scored_position_reads_exactly_its_own_request_in_order():
+    """Questions that share openings, choices that share first words, a choice that is a prefix of another, and a
+    duplicate choice, packed into rows: walking up from each scored position gives the request's own tokens, its
+    depth is the position id, and the target is the token that request predicts there."""
+    import random
+
+    rng = random.Random(0)
+    questions, number = [], 0
+    for q in range(12):
+        context = (1, 2) + tuple(rng.randrange(3, 9) for _ in range(rng.randrange(1, 6)))
+        choices = [tuple(rng.randrange(3, 9) for _ in range(rng.randrange(1, 4))) for _ in range(rng.randrange(2, 5))]
+        choices += [choices[0] + (5,), choices[0]]
+        requests = _question(context, choices)
+        questions.append(list(enumerate(requests, number)))
+        number += len(requests)
+    requests = dict(pair for q in questions for pair in q)
+    rows = pack_questions(questions, row_tokens=24)
+    seen = []
+    for row in rows:
+        for index, target, owner in row.scored:
+            chain = [index]
+            while row.parents[chain[-1]] >= 0:
+                chain.append(row.parents[chain[-1]])
+            chain.reverse()
+            request = requests[owner]
+            depth = row.positions[index]
+            assert [row.positions[i] for i in chain] == list(range(depth + 1))
+            assert [row.tokens[i] for i in chain] == list(request.input_ids[:depth + 1])
+            k = depth - (len(request.input_ids) - request.n_scored)
+            assert target == request.targets[k]
+            seen.append((owner, k))
+    assert sorted(seen) == sorted((n, k) for n, r in requests.items() for k in range(r.n_scored))
+
+
+def test_a_request_scoring_more_positions_than_it_reads_is_refused():
+    with pytest.raises(ValueError, match="request 7: 3 scored positions for 2 input tokens"):
+        trie_row([(7, Choice((1, 2), 3, (4, 5, 6)))])

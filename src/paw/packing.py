@@ -80,6 +80,10 @@ def trie_row(numbered: list[tuple[int, Request]]) -> Row:
             path.append(index)
             parent = index
         first_scored = len(request.input_ids) - request.n_scored
+        if first_scored < 0 or request.n_scored != len(request.targets):
+            raise ValueError(f"request {number}: {request.n_scored} scored positions for {len(request.input_ids)} "
+                             f"input tokens and {len(request.targets)} targets — expected at most one per input "
+                             "token and one target each")
         row.scored += [(path[first_scored + k], t, number) for k, t in enumerate(request.targets)]
     return row
 
@@ -88,14 +92,19 @@ def pack_questions(questions: list[list[tuple[int, Request]]], row_tokens: int) 
     """Questions (each its numbered requests) laid into rows of at most `row_tokens` tokens: first fit, largest
     trie first, a larger one alone. A row is one trie of all its requests, so questions that open alike (a prompt's
     first words) share those tokens too; no choice sees anything off its own path."""
-    bins: list[tuple[int, list[tuple[int, Request]]]] = []  # (tokens, requests)
     sized = sorted(((len(trie_row(q)), q) for q in questions), key=lambda pair: pair[0], reverse=True)
+    smallest = sized[-1][0] if sized else 0
+    bins: list[tuple[int, list[tuple[int, Request]]]] = []  # (tokens, requests)
+    open_bins: list[int] = []  # bins that the smallest question still fits: the only ones worth scanning
     for size, question in sized:
-        at = next((i for i, (used, _) in enumerate(bins) if used + size <= row_tokens), None)
+        at = next((i for i in open_bins if bins[i][0] + size <= row_tokens), None)
         if at is None:
-            bins.append((size, list(question)))
-        else:
-            bins[at] = (bins[at][0] + size, bins[at][1] + question)
+            at = len(bins)
+            bins.append((0, []))
+            open_bins.append(at)
+        bins[at] = (bins[at][0] + size, bins[at][1] + question)
+        if bins[at][0] + smallest > row_tokens:
+            open_bins.remove(at)
     return [trie_row(requests) for _, requests in bins]
 
 

@@ -62,7 +62,7 @@ def test_golden_loglikelihoods(tiny_llama, fixture_data, tmp_path):
 
 
 @pytest.mark.parametrize("task", ["arc-easy", "piqa", "hellaswag", "winogrande", "openbookqa", "boolq"])
-def test_shared_context_path_equals_plain_path(tiny_qwen2, tiny_gemma2, fixture_data, task):
+def test_shared_context_path_equals_plain_path(tiny_qwen2, tiny_gemma2, fixture_data, task, capsys):
     from paw.models import load_model, load_tokenizer
 
     for model_dir in (tiny_qwen2, tiny_gemma2):
@@ -73,6 +73,31 @@ def test_shared_context_path_equals_plain_path(tiny_qwen2, tiny_gemma2, fixture_
             plain = score_eval_set(model, tokenizer, eval_set, share_context=False, progress=False)
             for a, b in zip(shared, plain, strict=True):
                 assert a == pytest.approx(b, abs=1e-4)
+    assert "scoring each choice separately" not in capsys.readouterr().err  # packed, not fallen back
+
+
+@pytest.mark.parametrize("name", ["tiny_llama", "tiny_qwen2", "tiny_gemma2"])
+def test_many_questions_packed_into_short_rows_and_batches_score_as_one_row_per_choice(name, request,
+                                                                                      benchmarks_dir):
+    """Real ARC questions (48-219 tokens each with the tiny tokenizers) in rows of at most 256 tokens and batches
+    of 512: many rows hold several questions, and the questions spread over many batches."""
+    from paw.evaluation.requests import build_requests
+    from paw.evaluation.scorer import Scorer, numbered
+    from paw.models import load_model, load_tokenizer
+    from paw.scoring import resolve_max_length
+
+    model_dir = request.getfixturevalue(name)
+    model, tokenizer = load_model(model_dir, cache=True), load_tokenizer(model_dir)
+    eval_set = load_eval_set("arc-easy", data_path=benchmarks_dir / "arc_easy", max_samples=24)
+    grouped = build_requests(tokenizer, eval_set.items, resolve_max_length(model.config, tokenizer))
+    packed = Scorer(model, token_budget=512, row_tokens=256)
+    question_of = [q for q, g in enumerate(grouped) for _ in g]
+    rows = packed.rows(numbered(grouped))
+    assert sum(len({question_of[o] for _, _, o in row.scored}) >= 2 for row in rows) >= 4
+    shared = packed.score(grouped)
+    assert packed.share_context  # the layout check passed: nothing fell back
+    plain = Scorer(model, share_context=False).score(grouped)
+    assert shared == pytest.approx(plain, abs=1e-4)
 
 
 def test_adapter_is_merged_and_scores_as_the_peft_model(tiny_llama, llama_lora, fixture_data, tmp_path):

@@ -42,8 +42,9 @@ class RowsOnly:
         import torch
 
         flat = hidden.reshape(-1, hidden.shape[-1])
+        rows = self.rows.to(flat.device)
         out = torch.zeros_like(flat)
-        out[self.rows] = self.mlp(flat[self.rows])
+        out[rows] = self.mlp(flat[rows]).to(out.dtype)  # autocast may compute the MLP in another dtype
         return out.view_as(hidden)
 
 

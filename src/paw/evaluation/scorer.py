@@ -112,7 +112,7 @@ class Scorer:
         def cost(i: int) -> int:
             return sum(len(request.input_ids) for _, request in questions[i])
 
-        multi = [i for i, q in enumerate(questions) if len(q) > 1] or list(range(len(questions)))
+        multi = [i for i, q in enumerate(questions) if len(q) > 1] or [i for i, q in enumerate(questions) if q]
         sensitive = [i for i in multi if min(len(r.targets) for _, r in questions[i]) >= 2]
         first = min(sensitive or multi, key=cost)
         sample = [first] + sorted((i for i in range(len(questions)) if i != first), key=cost)[:1]
