@@ -194,7 +194,7 @@ def layout_tokens(model_dir: Path, task: str, data: Path) -> Layout:
     from transformers import AutoConfig
 
     from paw.evaluation.engine import load_eval_set
-    from paw.evaluation.scorer import ROW_TOKENS
+    from paw.evaluation.scorer import ROW_TOKENS, numbered
     from paw.packing import item_tree, pack_questions
     from paw.evaluation.requests import build_requests, resolve_max_length
     from paw.models import load_tokenizer
@@ -205,7 +205,7 @@ def layout_tokens(model_dir: Path, task: str, data: Path) -> Layout:
     requests = [r for group in grouped for r in group]
     inputs = [r.input_ids for r in requests]
     tries = sum(len(item_tree(g, 0)) for g in grouped)
-    packed = sum(map(len, pack_questions([list(enumerate(g)) for g in grouped], ROW_TOKENS)))
+    packed = sum(map(len, pack_questions(numbered(grouped), ROW_TOKENS)))
     return Layout(sum(map(len, inputs)), tries, packed, trie_size(inputs), scored_prefixes(requests))
 
 

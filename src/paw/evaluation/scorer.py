@@ -115,7 +115,8 @@ class Scorer:
         multi = [i for i, q in enumerate(questions) if len(q) > 1] or [i for i, q in enumerate(questions) if q]
         sensitive = [i for i in multi if min(len(r.targets) for _, r in questions[i]) >= 2]
         first = min(sensitive or multi, key=cost)
-        sample = [first] + sorted((i for i in range(len(questions)) if i != first), key=cost)[:1]
+        second = min((i for i in range(len(questions)) if i != first), key=cost, default=None)
+        sample = [first] if second is None else [first, second]
         requests = [pair for i in sample for pair in questions[i]]
         one_row = [trie_row(requests)]
         plain = [row for number, request in requests for row in plain_rows([request], number)]
