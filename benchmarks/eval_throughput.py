@@ -190,10 +190,10 @@ class Layout:
 
 def layout_tokens(model_dir: Path, task: str, data: Path) -> Layout:
     """Token counts without padding, from paw's own requests and packing (paw.packing, with the scorer's row
-    length)."""
+    length and a CPU's rows per batch)."""
     from transformers import AutoConfig
 
-    from paw.evaluation.engine import load_eval_set
+    from paw.evaluation.engine import CPU_BATCH_TOKENS, load_eval_set
     from paw.evaluation.scorer import ROW_TOKENS, numbered
     from paw.packing import item_tree, pack_questions
     from paw.evaluation.requests import build_requests, resolve_max_length
@@ -205,7 +205,8 @@ def layout_tokens(model_dir: Path, task: str, data: Path) -> Layout:
     requests = [r for group in grouped for r in group]
     inputs = [r.input_ids for r in requests]
     tries = sum(len(item_tree(g, 0)) for g in grouped)
-    packed = sum(map(len, pack_questions(numbered(grouped), ROW_TOKENS)))
+    packed = sum(map(len, pack_questions(numbered(grouped), ROW_TOKENS,
+                                         rows_multiple=CPU_BATCH_TOKENS // ROW_TOKENS)))
     return Layout(sum(map(len, inputs)), tries, packed, trie_size(inputs), scored_prefixes(requests))
 
 

@@ -90,23 +90,41 @@ def test_a_token_sees_itself_and_its_ancestors_only():
     assert not plain[n:].any()
 
 
-def test_every_scored_position_reads_exactly_its_own_request_in_order():
-    """Questions that share openings, choices that share first words, a choice that is a prefix of another, and a
-    duplicate choice, packed into rows: walking up from each scored position gives the request's own tokens, its
-    depth is the position id, and the target is the token that request predicts there."""
+def _random_questions(seed: int, n: int) -> list[list[tuple[int, Choice]]]:
     import random
 
-    rng = random.Random(0)
+    rng = random.Random(seed)
     questions, number = [], 0
-    for q in range(12):
+    for q in range(n):
         context = (1, 2) + tuple(rng.randrange(3, 9) for _ in range(rng.randrange(1, 6)))
         choices = [tuple(rng.randrange(3, 9) for _ in range(rng.randrange(1, 4))) for _ in range(rng.randrange(2, 5))]
         choices += [choices[0] + (5,), choices[0]]
         requests = _question(context, choices)
         questions.append(list(enumerate(requests, number)))
         number += len(requests)
+    return questions
+
+
+def test_rows_evened_out_fill_whole_batches_of_nearly_one_length():
+    questions = _random_questions(1, 60)
+    loose = pack_questions(questions, row_tokens=40)
+    even = pack_questions(questions, row_tokens=40, rows_multiple=4)
+    assert len(even) % 4 == 0 and len(even) <= -(-len(loose) // 4) * 4
+    assert all(len(row) <= 40 for row in even)
+    spread = lambda rows: max(map(len, rows)) - min(map(len, rows))  # noqa: E731
+    assert spread(even) < spread(loose)
+    owners = lambda rows: sorted(o for row in rows for _, _, o in row.scored)  # noqa: E731
+    assert owners(even) == owners(loose)
+
+
+@pytest.mark.parametrize("rows_multiple", [1, 4])
+def test_every_scored_position_reads_exactly_its_own_request_in_order(rows_multiple):
+    """Questions that share openings, choices that share first words, a choice that is a prefix of another, and a
+    duplicate choice, packed into rows: walking up from each scored position gives the request's own tokens, its
+    depth is the position id, and the target is the token that request predicts there."""
+    questions = _random_questions(0, 12)
     requests = dict(pair for q in questions for pair in q)
-    rows = pack_questions(questions, row_tokens=24)
+    rows = pack_questions(questions, row_tokens=24, rows_multiple=rows_multiple)
     seen = []
     for row in rows:
         for index, target, owner in row.scored:

@@ -145,3 +145,20 @@ def test_per_character_divides_each_loglikelihood_by_its_choice_length():
     assert per_character([-2.0, -3.0, -0.5], ["ab", "abc", ""]) == [-1.0, -1.0, -0.5]  # an empty text counts as 1
     with pytest.raises(ValueError):
         per_character([-1.0, -2.0], ["one choice"])  # a loglikelihood per choice, never silently truncated
+
+
+@pytest.mark.parametrize("dtype, bias, cap", [("float32", False, None), ("float32", True, 30.0),
+                                              ("bfloat16", False, None)])
+def test_head_logprobs_in_a_reused_buffer_equal_the_plain_log_softmax_bit_for_bit(dtype, bias, cap):
+    from paw.scoring import final_logits, head_logprobs_in
+
+    torch.manual_seed(0)
+    head = torch.nn.Linear(16, 50, bias=bias).to(getattr(torch, dtype))
+    buffer = torch.full((8, 50), float("nan"))  # stale contents must not leak into the result
+    with torch.inference_mode():  # the scorer's context: the in-place products take no gradient
+        for rows in (5, 8, 3):
+            hidden = torch.randn(rows, 16).to(head.weight.dtype)
+            want = torch.log_softmax(final_logits(head, hidden, cap), dim=-1)
+            got = head_logprobs_in(buffer, head, hidden, cap)
+            assert got.shape == (rows, 50) and got.data_ptr() == buffer.data_ptr()
+            assert torch.equal(got, want)

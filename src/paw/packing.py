@@ -88,24 +88,49 @@ def trie_row(numbered: list[tuple[int, Request]]) -> Row:
     return row
 
 
-def pack_questions(questions: list[list[tuple[int, Request]]], row_tokens: int) -> list[Row]:
+def pack_questions(questions: list[list[tuple[int, Request]]], row_tokens: int,
+                   rows_multiple: int = 1) -> list[Row]:
     """Questions (each its numbered requests) laid into rows of at most `row_tokens` tokens: first fit, largest
     trie first, a larger one alone. A row is one trie of all its requests, so questions that open alike (a prompt's
-    first words) share those tokens too; no choice sees anything off its own path."""
+    first words) share those tokens too; no choice sees anything off its own path.
+
+    With `rows_multiple` > 1 the rows are also evened out: their count is rounded up to that multiple (a batch's
+    rows) and the capacity lowered to the least that still fits the questions in that many, so every batch is full
+    and its rows are of nearly one length."""
     sized = sorted(((len(trie_row(q)), q) for q in questions), key=lambda pair: pair[0], reverse=True)
+    bins = _first_fit(sized, row_tokens)
+    target = -(-len(bins) // rows_multiple) * rows_multiple
+    if rows_multiple > 1:
+        total = sum(size for size, _ in sized)
+        low, high = max(-(-total // target), sized[0][0] if sized else 0), row_tokens
+        while low < high:  # first fit's row count falls (near enough) monotonically as the capacity grows
+            middle = (low + high) // 2
+            if len(_first_fit(sized, middle)) <= target:
+                high = middle
+            else:
+                low = middle + 1
+        tighter = _first_fit(sized, high)
+        if len(tighter) <= target:
+            bins = tighter
+    return [trie_row(requests) for requests in bins]
+
+
+def _first_fit(sized: list[tuple[int, list[tuple[int, Request]]]], capacity: int) -> list[list[tuple[int, Request]]]:
+    """(trie size, question) pairs, largest first, into bins of `capacity` tokens: each into the first bin it fits,
+    a larger one alone."""
     smallest = sized[-1][0] if sized else 0
     bins: list[tuple[int, list[tuple[int, Request]]]] = []  # (tokens, requests)
     open_bins: list[int] = []  # bins that the smallest question still fits: the only ones worth scanning
     for size, question in sized:
-        at = next((i for i in open_bins if bins[i][0] + size <= row_tokens), None)
+        at = next((i for i in open_bins if bins[i][0] + size <= capacity), None)
         if at is None:
             at = len(bins)
             bins.append((0, []))
             open_bins.append(at)
         bins[at] = (bins[at][0] + size, bins[at][1] + question)
-        if bins[at][0] + smallest > row_tokens:
+        if bins[at][0] + smallest > capacity:
             open_bins.remove(at)
-    return [trie_row(requests) for _, requests in bins]
+    return [requests for _, requests in bins]
 
 
 def token_budget_batches(rows: list[Row], token_budget: int, min_fill: float = 0.9) -> list[list[Row]]:

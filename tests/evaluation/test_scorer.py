@@ -33,3 +33,24 @@ def test_packing_is_verified_and_a_model_ignoring_its_masks_is_caught(tiny_llama
     # As an architecture that drops custom 4D masks would: plain causal attention over the packed row.
     scorer._masks = lambda positions, parents, valid: valid
     assert not scorer.shared_path_verified(grouped)
+
+
+def test_score_reports_each_request_once_and_falls_back_when_the_masks_are_ignored(tiny_llama, capsys):
+    """The probe rides in the first packed batch: a model that ignores the masks is caught there, everything is
+    scored again one row per choice, and the scores are those of that layout."""
+    from paw.evaluation.scorer import Scorer
+    from paw.models import load_model, load_tokenizer
+
+    model, tokenizer = load_model(tiny_llama), load_tokenizer(tiny_llama)
+    grouped = _grouped(model, tokenizer) * 3
+    want = Scorer(model, share_context=False).score(grouped)
+    for broken in (False, True):
+        scorer, reported = Scorer(model, token_budget=64, row_tokens=32), []
+        if broken:
+            scorer._masks = lambda positions, parents, valid: valid
+        got = scorer.score(grouped, on_batch=reported.append)
+        assert scorer.share_context is not broken
+        assert got == pytest.approx(want, abs=1e-4)
+        # Each request once, after its scores are final: a failed probe reports nothing of its batch.
+        assert sorted(n for batch in reported for n in batch) == list(range(len(want)))
+        assert ("scoring each choice separately" in capsys.readouterr().err) is broken

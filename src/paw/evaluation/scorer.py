@@ -1,9 +1,11 @@
 """Run a causal LM over packed rows and return each request's loglikelihood.
 
-Speed comes from four choices: each question's choices are one token trie, so every shared prefix is computed
-once (see paw.packing); several questions share a row, and rows of equal length make a batch, so almost nothing
-is padding; the output head runs only on the hidden states of distinct scored positions — with a 262k vocabulary
-the head is most of a small model's cost — and so does the last layer's MLP (paw.evaluation.last_layer).
+Speed comes from five choices: each question's choices are one token trie, so every shared prefix is computed
+once (see paw.packing); several questions share a row, and rows are evened out to fill whole batches of one
+length, so almost nothing is padding; the output head runs only on the hidden states of distinct scored positions,
+several batches' at a time (fuller products) — with a 262k vocabulary the head is most of a small model's cost —
+and so does the last layer's MLP (paw.evaluation.last_layer); the check that the model honours the layout rides
+in the first batch, at the cost of two short per-choice rows.
 Values equal lm-eval's: the final logits, softcap and log-softmax are paw.scoring's, summed over the continuation
 tokens in float64.
 """
@@ -11,18 +13,23 @@ tokens in float64.
 from __future__ import annotations
 
 import sys
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Callable
 
 from paw.evaluation.last_layer import last_dense_mlp, mlp_on_rows
 from paw.evaluation.requests import Request
 from paw.packing import (Row, attention_masks, layouts_agree, pack_questions, plain_rows, row_tensors,
                           token_budget_batches, trie_row)
-from paw.scoring import final_logits, softcap, token_logprobs
+from paw.scoring import final_logits, head_logprobs_in, softcap, token_logprobs
 
 if TYPE_CHECKING:
     import torch
 
-HEAD_CHUNK_ROWS = 256  # scored positions per output-head call: bounds the (rows × vocab) logits tensor
+# Scored positions per output-head call: bounds the (rows × vocab) logits tensor. The head's weight is read once
+# per call, so fuller calls are cheaper per row: on Qwen2.5-Coder-0.5B (152k vocabulary) 2.0 ms a row at 168 rows,
+# 1.86 at 336, 1.82 at 512. Batches therefore wait until they have at least HEAD_ROWS between them.
+HEAD_CHUNK_ROWS = 512
+HEAD_ROWS = 256
 # Tokens per packed row (a longer question has a row of its own). Attention costs rows × length², its masked part
 # included; at 128 it is a few per cent of a 0.5B model's work, and 128-512 all scored alike on Qwen2.5-Coder-0.5B.
 ROW_TOKENS = 128
@@ -35,6 +42,22 @@ def numbered(grouped: list[list[Request]]) -> list[list[tuple[int, Request]]]:
         questions.append(list(enumerate(requests, first)))
         first += len(requests)
     return questions
+
+
+def _numbers(batch: list[Row]) -> set[int]:
+    """The request numbers a batch scores."""
+    return {number for row in batch for _, _, number in row.scored}
+
+
+@dataclass
+class HeadInput:
+    """A decoded batch: final hidden states at its distinct scored positions, and per scored token its row among
+    them, its target token and its request number."""
+
+    hidden: "torch.Tensor"
+    which: "torch.Tensor"
+    targets: "torch.Tensor"
+    owners: "torch.Tensor"
 
 
 class Scorer:
@@ -50,6 +73,7 @@ class Scorer:
         self.head = model.get_output_embeddings()
         self.softcap = softcap(model.config)
         self.last_mlp = last_dense_mlp(self.backbone)  # run only where the head reads (paw.evaluation.last_layer)
+        self._buffer: "torch.Tensor | None" = None  # the output head's logits on a CPU (see `_logits_buffer`)
 
     @property
     def device(self) -> "torch.device":
@@ -69,45 +93,79 @@ class Scorer:
 
         questions = numbered(grouped)
         lls = torch.zeros(sum(map(len, questions)), dtype=torch.float64)
-        done: set[int] = set()
-        if self.share_context:
-            checked = self._check_packing(questions, lls)
-            if checked is None:
+        report = on_batch or (lambda numbers: None)
+        with torch.inference_mode():
+            if self.share_context and not self._score_packed(questions, lls, report):
                 print("note: this architecture ignores custom attention masks; scoring each choice separately",
                       file=sys.stderr, flush=True)  # stderr: stdout carries only the results
                 self.share_context = False
-            else:
-                done = checked
-                if on_batch is not None and done:
-                    on_batch({number for q in done for number, _ in questions[q]})
-        rows = self.rows([q for i, q in enumerate(questions) if i not in done])
-        with torch.inference_mode():
-            for batch in token_budget_batches(rows, self.token_budget):
-                self._score_batch(batch, lls)
-                if on_batch is not None:
-                    on_batch({s[2] for row in batch for s in row.scored})
+                lls.zero_()
+            if not self.share_context:
+                self._run(token_budget_batches(self.rows(questions), self.token_budget), lls, report, packed=False)
         return lls.tolist()
 
+    def _score_packed(self, questions: list[list[tuple[int, Request]]], lls: "torch.Tensor",
+                      report: Callable[[set[int]], None]) -> bool:
+        """Score every question in packed rows, the batch holding the layout probe first; False (scores
+        unusable) as soon as that batch shows the model does not honour the layout (see `_probe`)."""
+        probe, compared = self._probe(questions)
+        in_probe = {number for number, _ in probe}
+        rest = [q for q in questions if not any(number in in_probe for number, _ in q)]
+        rows = pack_questions(([probe] if probe else []) + rest, self.row_tokens,
+                              rows_multiple=max(1, self.token_budget // self.row_tokens))
+        batches = token_budget_batches(rows, self.token_budget)
+        if probe:
+            at = next(i for i, batch in enumerate(batches) if in_probe & _numbers(batch))
+            first = batches.pop(at)
+            try:
+                self._score_batch(first, lls, packed=True)
+            except (TypeError, ValueError, RuntimeError, AttributeError):
+                return False
+            if not self._layout_holds(probe, compared, lls):
+                return False
+            report(_numbers(first))
+        self._run(batches, lls, report, packed=True)
+        return True
+
+    def _run(self, batches: list[list[Row]], lls: "torch.Tensor", report: Callable[[set[int]], None],
+             packed: bool) -> None:
+        """Score the batches into `lls`, the output head over at least HEAD_ROWS positions at a time."""
+        pending: list[HeadInput] = []  # decoded batches whose output head has not run yet
+        finished: set[int] = set()
+        for k, batch in enumerate(batches):
+            pending.append(self._decode(batch, packed))
+            finished |= _numbers(batch)
+            if sum(len(part.hidden) for part in pending) >= HEAD_ROWS or k == len(batches) - 1:
+                self._head(pending, lls)
+                report(finished)
+                pending, finished = [], set()
+
     def shared_path_verified(self, grouped: list[list[Request]]) -> bool:
-        """Whether this model honours the packed layout (see `_check_packing`)."""
+        """Whether this model honours the packed layout (see `_probe`): its probe scored alone in one row."""
         import torch
 
         questions = numbered(grouped)
-        return self._check_packing(questions, torch.zeros(sum(map(len, questions)), dtype=torch.float64)) is not None
+        probe, compared = self._probe(questions)
+        lls = torch.zeros(sum(map(len, questions)), dtype=torch.float64)
+        if not probe:
+            return True
+        try:
+            with torch.inference_mode():
+                self._score_batch([trie_row(probe)], lls, packed=True)
+                return self._layout_holds(probe, compared, lls)
+        except (TypeError, ValueError, RuntimeError, AttributeError):
+            return False
 
-    def _check_packing(self, questions: list[list[tuple[int, Request]]], lls: "torch.Tensor") -> set[int] | None:
-        """Score two questions packed into one row and one row per choice: an architecture that does not honour
-        the packed layout's masks (position ids, 4D or per-layer-type masks) gives other values, and must not be
-        packed (None). Otherwise the packed scores are kept in `lls` and the two questions' indices returned, so
-        the check costs only the per-choice rows.
+    def _probe(self, questions: list[list[tuple[int, Request]]]) -> tuple[list[tuple[int, Request]], list[int]]:
+        """Two questions packed as one trie, and the requests whose packed scores must equal a row of their own.
 
-        The first question has choices of two tokens or more (a choice that saw another would change from its
-        second token on); the second shows whether a question sees the one before it in the row. Each is the
-        cheapest such question, counted in per-choice tokens."""
-        import torch
-
+        An architecture that does not honour the packed layout's masks (position ids, 4D or per-layer-type masks)
+        scores them otherwise: the first question's last choice (choices of two tokens or more, so one that saw
+        the other choices would change from its second token on) and the second question's first choice (which
+        would see the first question). Each question is the cheapest such, counted in per-choice tokens, so the
+        reference rows cost little. ([], []) when there is nothing to compare."""
         if sum(map(len, questions)) < 2:
-            return set()
+            return [], []
 
         def cost(i: int) -> int:
             return sum(len(request.input_ids) for _, request in questions[i])
@@ -115,25 +173,29 @@ class Scorer:
         multi = [i for i, q in enumerate(questions) if len(q) > 1] or [i for i, q in enumerate(questions) if q]
         sensitive = [i for i in multi if min(len(r.targets) for _, r in questions[i]) >= 2]
         first = min(sensitive or multi, key=cost)
-        second = min((i for i in range(len(questions)) if i != first), key=cost, default=None)
+        second = min((i for i in range(len(questions)) if i != first and questions[i]), key=cost, default=None)
         sample = [first] if second is None else [first, second]
-        requests = [pair for i in sample for pair in questions[i]]
-        one_row = [trie_row(requests)]
-        plain = [row for number, request in requests for row in plain_rows([request], number)]
-        shared, separate, causal = (torch.zeros_like(lls) for _ in range(3))
+        compared = [questions[first][-1][0]] + ([questions[second][0][0]] if second is not None else [])
+        if len(compared) == 1 and len(questions[first]) > 1:
+            compared.insert(0, questions[first][0][0])
+        return [pair for i in sample for pair in questions[i]], compared
+
+    def _layout_holds(self, probe: list[tuple[int, Request]], compared: list[int], lls: "torch.Tensor") -> bool:
+        """Whether the packed scores in `lls` of the `compared` requests equal one row per choice (and, in half
+        precision, sit nearer those than the probe read with plain causal attention: see `layouts_agree`)."""
+        import torch
+
+        requests = dict(probe)
+        separate, causal = torch.zeros_like(lls), torch.zeros_like(lls)
+        plain = [row for number in compared for row in plain_rows([requests[number]], number)]
         try:
-            with torch.inference_mode():
-                self._score_batch(one_row, shared, packed=True)
-                self._score_batch(plain, separate, packed=False)
-                if self.half_precision:
-                    self._score_batch(one_row, causal, packed=False)
+            self._score_batch(plain, separate, packed=False)
+            if self.half_precision:
+                self._score_batch([trie_row(probe)], causal, packed=False)
         except (TypeError, ValueError, RuntimeError, AttributeError):
-            return None
-        index = torch.tensor([number for number, _ in requests])
-        if not layouts_agree(shared[index], separate[index], causal[index], self.half_precision):
-            return None
-        lls[index] = shared[index]
-        return set(sample)
+            return False
+        index = torch.tensor(compared)
+        return layouts_agree(lls[index], separate[index], causal[index], self.half_precision)
 
     @property
     def half_precision(self) -> bool:
@@ -142,6 +204,10 @@ class Scorer:
         return next(self.model.parameters()).dtype in (torch.bfloat16, torch.float16)
 
     def _score_batch(self, batch: list[Row], lls: "torch.Tensor", packed: bool | None = None) -> None:
+        self._head([self._decode(batch, packed)], lls)
+
+    def _decode(self, batch: list[Row], packed: bool | None = None) -> HeadInput:
+        """The decoder over one batch: final hidden states at its distinct scored positions."""
         import torch
 
         device = self.device
@@ -152,22 +218,52 @@ class Scorer:
             kwargs["attention_mask"] = self._masks(positions, tensors["parents"].to(device), valid)
         else:
             kwargs["attention_mask"] = valid
-        flat_positions, targets, owners = tensors["scored_index"], tensors["scored_target"], tensors["scored_owner"]
         # Choices that share the context are all predicted from its last position (their first token): run the
         # output head once per distinct position, then pick each target from it.
-        distinct, which = torch.unique(flat_positions, return_inverse=True)
+        distinct, which = torch.unique(tensors["scored_index"], return_inverse=True)
         distinct = distinct.to(device)
         with mlp_on_rows(self.last_mlp, distinct):
             hidden = self.backbone(**kwargs).last_hidden_state.flatten(0, 1)
-        picked = hidden[distinct]
+        return HeadInput(hidden[distinct], which, tensors["scored_target"], tensors["scored_owner"])
+
+    def _head(self, inputs: list[HeadInput], lls: "torch.Tensor") -> None:
+        """The output head over the batches' hidden states together (fewer, fuller products), each scored
+        token's log-probability added into its request's loglikelihood."""
+        import torch
+
+        device = self.device
+        offsets = [0]
+        for part in inputs:
+            offsets.append(offsets[-1] + len(part.hidden))
+        picked = torch.cat([part.hidden for part in inputs])
+        which = torch.cat([part.which + offset for part, offset in zip(inputs, offsets)])
+        targets = torch.cat([part.targets for part in inputs])
+        owners = torch.cat([part.owners for part in inputs])
         token_lls = torch.empty(len(targets), dtype=torch.float64)
-        for start in range(0, len(distinct), HEAD_CHUNK_ROWS):
+        for start in range(0, len(picked), HEAD_CHUNK_ROWS):
             stop = start + HEAD_CHUNK_ROWS
-            logits = final_logits(self.head, picked[start:stop], self.softcap)
             here = ((which >= start) & (which < stop)).nonzero()[:, 0]
-            chosen = token_logprobs(logits, (which[here] - start).to(device), targets[here].to(device))
+            rows, chosen_targets = (which[here] - start).to(device), targets[here].to(device)
+            if device.type == "cpu":  # a GPU's caching allocator already reuses the logits' memory
+                logprobs = head_logprobs_in(self._logits_buffer(len(picked)), self.head, picked[start:stop],
+                                            self.softcap)
+                chosen = logprobs[rows, chosen_targets]
+            else:
+                logits = final_logits(self.head, picked[start:stop], self.softcap)
+                chosen = token_logprobs(logits, rows, chosen_targets)
             token_lls[here] = chosen.double().cpu()
         lls.index_add_(0, owners, token_lls)
+
+    def _logits_buffer(self, rows: int) -> "torch.Tensor":
+        """A float32 [rows × vocabulary] buffer for the output head, kept between calls (grown when too small)."""
+        import torch
+
+        rows = min(rows, HEAD_CHUNK_ROWS)
+        vocab = self.head.weight.shape[0]
+        if self._buffer is None or self._buffer.shape[0] < rows:
+            self._buffer = None  # free the smaller one first
+            self._buffer = torch.empty(rows, vocab, dtype=torch.float32, device=self.device)
+        return self._buffer
 
     def _masks(self, positions, parents, valid):
         """The packed layout's attention masks (paw.packing) in the model's dtype, on its device."""
