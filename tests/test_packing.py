@@ -115,6 +115,7 @@ def test_rows_evened_out_fill_whole_batches_of_nearly_one_length():
     assert spread(even) < spread(loose)
     owners = lambda rows: sorted(o for row in rows for _, _, o in row.scored)  # noqa: E731
     assert owners(even) == owners(loose)
+    assert pack_questions([], row_tokens=40, rows_multiple=4) == []
 
 
 @pytest.mark.parametrize("rows_multiple", [1, 4])

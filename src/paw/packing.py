@@ -99,10 +99,10 @@ def pack_questions(questions: list[list[tuple[int, Request]]], row_tokens: int,
     and its rows are of nearly one length."""
     sized = sorted(((len(trie_row(q)), q) for q in questions), key=lambda pair: pair[0], reverse=True)
     bins = _first_fit(sized, row_tokens)
-    target = -(-len(bins) // rows_multiple) * rows_multiple
-    if rows_multiple > 1:
+    if rows_multiple > 1 and bins:
+        target = -(-len(bins) // rows_multiple) * rows_multiple
         total = sum(size for size, _ in sized)
-        low, high = max(-(-total // target), sized[0][0] if sized else 0), row_tokens
+        low, high = max(-(-total // target), sized[0][0]), row_tokens
         while low < high:  # first fit's row count falls (near enough) monotonically as the capacity grows
             middle = (low + high) // 2
             if len(_first_fit(sized, middle)) <= target:

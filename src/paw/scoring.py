@@ -16,8 +16,9 @@ large vocabulary the head is most of a small model's cost), then Gemma 2's final
 full-vocabulary log-softmax; a choice's loglikelihood is the sum over its continuation tokens. acc is the argmax
 of the loglikelihoods, acc_norm that of ll / len(choice text) in characters; ties go to the first choice.
 
-The evaluation's packed scorer (paw.evaluation.scorer) uses the encoding, `final_logits` and `token_logprobs` (or `head_logprobs_in`, their in-place form);
-training's loss and validation, distillation's student and the toy world's cloze check use `sequence_logprobs`.
+The evaluation's packed scorer (paw.evaluation.scorer) uses the encoding, `final_logits` and `token_logprobs`
+(on a CPU `head_logprobs_in`, their in-place form); training's loss and validation, distillation's student and
+the toy world's cloze check use `sequence_logprobs`.
 torch is imported inside the functions, so importing this module is cheap and cycle-free.
 """
 
@@ -173,12 +174,11 @@ def head_logprobs_in(buffer: "torch.Tensor", head, hidden: "torch.Tensor", cap: 
     import torch
 
     out = buffer[:len(hidden)]
-    weight, bias = getattr(head, "weight", None), getattr(head, "bias", None)
-    if type(head) is torch.nn.Linear and weight.dtype == out.dtype == hidden.dtype:
-        if bias is None:
-            torch.mm(hidden, weight.t(), out=out)
+    if type(head) is torch.nn.Linear and head.weight.dtype == out.dtype == hidden.dtype:
+        if head.bias is None:
+            torch.mm(hidden, head.weight.t(), out=out)
         else:
-            torch.addmm(bias, hidden, weight.t(), out=out)
+            torch.addmm(head.bias, hidden, head.weight.t(), out=out)
     else:
         out.copy_(head(hidden))
     if cap:

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import sys
 from dataclasses import dataclass
+from itertools import accumulate
 from typing import TYPE_CHECKING, Callable
 
 from paw.evaluation.last_layer import last_dense_mlp, mlp_on_rows
@@ -232,9 +233,7 @@ class Scorer:
         import torch
 
         device = self.device
-        offsets = [0]
-        for part in inputs:
-            offsets.append(offsets[-1] + len(part.hidden))
+        offsets = accumulate((len(part.hidden) for part in inputs), initial=0)
         picked = torch.cat([part.hidden for part in inputs])
         which = torch.cat([part.which + offset for part, offset in zip(inputs, offsets)])
         targets = torch.cat([part.targets for part in inputs])
@@ -245,8 +244,7 @@ class Scorer:
             here = ((which >= start) & (which < stop)).nonzero()[:, 0]
             rows, chosen_targets = (which[here] - start).to(device), targets[here].to(device)
             if device.type == "cpu":  # a GPU's caching allocator already reuses the logits' memory
-                logprobs = head_logprobs_in(self._logits_buffer(len(picked)), self.head, picked[start:stop],
-                                            self.softcap)
+                logprobs = head_logprobs_in(self._logits_buffer(), self.head, picked[start:stop], self.softcap)
                 chosen = logprobs[rows, chosen_targets]
             else:
                 logits = final_logits(self.head, picked[start:stop], self.softcap)
@@ -254,15 +252,14 @@ class Scorer:
             token_lls[here] = chosen.double().cpu()
         lls.index_add_(0, owners, token_lls)
 
-    def _logits_buffer(self, rows: int) -> "torch.Tensor":
-        """A float32 [rows × vocabulary] buffer for the output head, kept between calls (grown when too small)."""
+    def _logits_buffer(self) -> "torch.Tensor":
+        """A float32 [HEAD_CHUNK_ROWS × vocabulary] buffer for the output head, made once and kept between calls
+        (its pages become resident only as far as calls write into it)."""
         import torch
 
-        rows = min(rows, HEAD_CHUNK_ROWS)
-        vocab = self.head.weight.shape[0]
-        if self._buffer is None or self._buffer.shape[0] < rows:
-            self._buffer = None  # free the smaller one first
-            self._buffer = torch.empty(rows, vocab, dtype=torch.float32, device=self.device)
+        if self._buffer is None:
+            vocab = self.head.weight.shape[0]
+            self._buffer = torch.empty(HEAD_CHUNK_ROWS, vocab, dtype=torch.float32, device=self.device)
         return self._buffer
 
     def _masks(self, positions, parents, valid):
