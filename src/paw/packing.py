@@ -90,9 +90,15 @@ def trie_row(numbered: list[tuple[int, Request]]) -> Row:
 
 def pack_questions(questions: list[list[tuple[int, Request]]], row_tokens: int,
                    rows_multiple: int = 1) -> list[Row]:
-    """Questions (each its numbered requests) laid into rows of at most `row_tokens` tokens: first fit, largest
-    trie first, a larger one alone. A row is one trie of all its requests, so questions that open alike (a prompt's
-    first words) share those tokens too; no choice sees anything off its own path.
+    """Questions (each its numbered requests) laid into rows of at most `row_tokens` tokens (see `pack_bins`). A
+    row is one trie of all its requests, so questions that open alike (a prompt's first words) share those tokens
+    too; no choice sees anything off its own path."""
+    return [trie_row(requests) for requests in pack_bins(questions, row_tokens, rows_multiple)]
+
+
+def pack_bins(questions: list[list[tuple[int, Request]]], row_tokens: int,
+              rows_multiple: int = 1) -> list[list[tuple[int, Request]]]:
+    """The numbered requests of each row `pack_questions` makes: first fit, largest trie first, a larger one alone.
 
     With `rows_multiple` > 1 the rows are also evened out: their count is rounded up to that multiple (a batch's
     rows) and the capacity lowered to the least that still fits the questions in that many, so every batch is full
@@ -112,7 +118,7 @@ def pack_questions(questions: list[list[tuple[int, Request]]], row_tokens: int,
         tighter = _first_fit(sized, high)
         if len(tighter) <= target:
             bins = tighter
-    return [trie_row(requests) for requests in bins]
+    return bins
 
 
 def _first_fit(sized: list[tuple[int, list[tuple[int, Request]]]], capacity: int) -> list[list[tuple[int, Request]]]:

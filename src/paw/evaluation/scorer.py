@@ -1,11 +1,12 @@
 """Run a causal LM over packed rows and return each request's loglikelihood.
 
-Speed comes from five choices: each question's choices are one token trie, so every shared prefix is computed
+Speed comes from six choices: each question's choices are one token trie, so every shared prefix is computed
 once (see paw.packing); several questions share a row, and rows are evened out to fill whole batches of one
 length, so almost nothing is padding; the output head runs only on the hidden states of distinct scored positions,
 several batches' at a time (fuller products) — with a 262k vocabulary the head is most of a small model's cost —
-and so does the last layer's MLP (paw.evaluation.last_layer); the check that the model honours the layout rides
-in the first batch, at the cost of two short per-choice rows.
+and so does the last layer's MLP (paw.evaluation.last_layer); the gated MLPs work in place
+(paw.evaluation.gated_mlp); the check that the model honours the layout rides in the packed batches, at the cost
+of two short requests scored twice.
 Values equal lm-eval's: the final logits, softcap and log-softmax are paw.scoring's, summed over the continuation
 tokens in float64.
 """
@@ -17,9 +18,10 @@ from dataclasses import dataclass
 from itertools import accumulate
 from typing import TYPE_CHECKING, Callable
 
+from paw.evaluation.gated_mlp import gated_mlps_in_place
 from paw.evaluation.last_layer import last_dense_mlp, mlp_on_rows
 from paw.evaluation.requests import Request
-from paw.packing import (Row, attention_masks, layouts_agree, pack_questions, plain_rows, row_tensors,
+from paw.packing import (Row, attention_masks, layouts_agree, pack_bins, pack_questions, plain_rows, row_tensors,
                           token_budget_batches, trie_row)
 from paw.scoring import final_logits, head_logprobs_in, softcap, token_logprobs
 
@@ -48,6 +50,22 @@ def numbered(grouped: list[list[Request]]) -> list[list[tuple[int, Request]]]:
 def _numbers(batch: list[Row]) -> set[int]:
     """The request numbers a batch scores."""
     return {number for row in batch for _, _, number in row.scored}
+
+
+def lead_rows(bins: list[list[tuple[int, Request]]], leaders: list[tuple[int, Request]],
+              avoid: set[int]) -> list[list[tuple[int, Request]]]:
+    """`bins` (each a row's numbered requests) with each leader laid first in one of them: the shortest rows that
+    hold none of the `avoid` numbers, one leader each; a leader left over gets a row alone. The first request of a
+    row is laid from its start (see `trie_row`)."""
+    hosts = sorted((i for i, row in enumerate(bins) if not any(number in avoid for number, _ in row)),
+                   key=lambda i: len(trie_row(bins[i])))
+    out = list(bins)
+    for k, leader in enumerate(leaders):
+        if k < len(hosts):
+            out[hosts[k]] = [leader, *out[hosts[k]]]
+        else:
+            out.append([leader])
+    return out
 
 
 @dataclass
@@ -93,40 +111,58 @@ class Scorer:
         import torch
 
         questions = numbered(grouped)
-        lls = torch.zeros(sum(map(len, questions)), dtype=torch.float64)
         report = on_batch or (lambda numbers: None)
-        with torch.inference_mode():
-            if self.share_context and not self._score_packed(questions, lls, report):
-                print("note: this architecture ignores custom attention masks; scoring each choice separately",
-                      file=sys.stderr, flush=True)  # stderr: stdout carries only the results
-                self.share_context = False
-                lls.zero_()
+        lls = None
+        with torch.inference_mode(), gated_mlps_in_place(self.backbone):
+            if self.share_context:
+                lls = self._score_packed(questions, report)
+                if lls is None:
+                    print("note: this architecture ignores custom attention masks; scoring each choice separately",
+                          file=sys.stderr, flush=True)  # stderr: stdout carries only the results
+                    self.share_context = False
             if not self.share_context:
+                lls = torch.zeros(sum(map(len, questions)), dtype=torch.float64)
                 self._run(token_budget_batches(self.rows(questions), self.token_budget), lls, report, packed=False)
         return lls.tolist()
 
-    def _score_packed(self, questions: list[list[tuple[int, Request]]], lls: "torch.Tensor",
-                      report: Callable[[set[int]], None]) -> bool:
-        """Score every question in packed rows, the batch holding the layout probe first; False (scores
-        unusable) as soon as that batch shows the model does not honour the layout (see `_probe`)."""
+    def _score_packed(self, questions: list[list[tuple[int, Request]]],
+                      report: Callable[[set[int]], None]) -> "torch.Tensor | None":
+        """Every question's loglikelihoods from packed rows; None (scores unusable) when the batches holding the
+        layout check show that the model does not honour the layout (see `_probe`).
+
+        The check needs no forward of its own. Each compared request is scored a second time at the start of
+        another row ("references", numbered after the real requests), where any causal model reads it exactly as a
+        row of its own: nothing precedes it, and its position ids are its indices. The batches holding the probe
+        and the references go first; nothing of them is reported before the check holds."""
+        import torch
+
+        total = sum(map(len, questions))
         probe, compared = self._probe(questions)
         in_probe = {number for number, _ in probe}
         rest = [q for q in questions if not any(number in in_probe for number, _ in q)]
-        rows = pack_questions(([probe] if probe else []) + rest, self.row_tokens,
-                              rows_multiple=max(1, self.token_budget // self.row_tokens))
+        bins = pack_bins(([probe] if probe else []) + rest, self.row_tokens,
+                         rows_multiple=max(1, self.token_budget // self.row_tokens))
+        requests = dict(probe)
+        references = [(total + k, requests[number]) for k, number in enumerate(compared)]
+        rows = [trie_row(row) for row in lead_rows(bins, references, in_probe)]
+        lls = torch.zeros(total + len(references), dtype=torch.float64)
         batches = token_budget_batches(rows, self.token_budget)
-        if probe:
-            at = next(i for i, batch in enumerate(batches) if in_probe & _numbers(batch))
-            first = batches.pop(at)
-            try:
-                self._score_batch(first, lls, packed=True)
-            except (TypeError, ValueError, RuntimeError, AttributeError):
-                return False
-            if not self._layout_holds(probe, compared, lls):
-                return False
-            report(_numbers(first))
-        self._run(batches, lls, report, packed=True)
-        return True
+        checked = in_probe | {number for number, _ in references}
+        first = [batch for batch in batches if _numbers(batch) & checked]
+        held: set[int] = set()
+        try:
+            self._run(first, lls, held.update, packed=True)
+        except (TypeError, ValueError, RuntimeError, AttributeError):
+            return None  # an architecture that cannot take the layout's masks at all
+        if probe and not self._layout_holds(probe, compared, lls[compared], lls[total:], total):
+            return None
+
+        def reported(numbers: set[int]) -> None:  # the references are nobody's request
+            report({number for number in numbers if number < total})
+
+        reported(held)
+        self._run([batch for batch in batches if not _numbers(batch) & checked], lls, reported, packed=True)
+        return lls[:total]
 
     def _run(self, batches: list[list[Row]], lls: "torch.Tensor", report: Callable[[set[int]], None],
              packed: bool) -> None:
@@ -142,18 +178,22 @@ class Scorer:
                 pending, finished = [], set()
 
     def shared_path_verified(self, grouped: list[list[Request]]) -> bool:
-        """Whether this model honours the packed layout (see `_probe`): its probe scored alone in one row."""
+        """Whether this model honours the packed layout (see `_probe`): its probe scored in one row, and each
+        compared request again in a row of its own."""
         import torch
 
         questions = numbered(grouped)
+        total = sum(map(len, questions))
         probe, compared = self._probe(questions)
-        lls = torch.zeros(sum(map(len, questions)), dtype=torch.float64)
         if not probe:
             return True
+        requests = dict(probe)
+        references = [trie_row([(total + k, requests[number])]) for k, number in enumerate(compared)]
+        lls = torch.zeros(total + len(compared), dtype=torch.float64)
         try:
             with torch.inference_mode():
-                self._score_batch([trie_row(probe)], lls, packed=True)
-                return self._layout_holds(probe, compared, lls)
+                self._score_batch([trie_row(probe), *references], lls, packed=True)
+                return self._layout_holds(probe, compared, lls[compared], lls[total:], total)
         except (TypeError, ValueError, RuntimeError, AttributeError):
             return False
 
@@ -181,22 +221,22 @@ class Scorer:
             compared.insert(0, questions[first][0][0])
         return [pair for i in sample for pair in questions[i]], compared
 
-    def _layout_holds(self, probe: list[tuple[int, Request]], compared: list[int], lls: "torch.Tensor") -> bool:
-        """Whether the packed scores in `lls` of the `compared` requests equal one row per choice (and, in half
-        precision, sit nearer those than the probe read with plain causal attention: see `layouts_agree`)."""
+    def _layout_holds(self, probe: list[tuple[int, Request]], compared: list[int], packed: "torch.Tensor",
+                      alone: "torch.Tensor", size: int) -> bool:
+        """Whether the `compared` requests' packed scores equal their scores in rows of their own (and, in half
+        precision, sit nearer those than the probe read with plain causal attention: see `layouts_agree`).
+        `size`: how many requests are numbered (the probe's numbers index a tensor of that length)."""
         import torch
 
-        requests = dict(probe)
-        separate, causal = torch.zeros_like(lls), torch.zeros_like(lls)
-        plain = [row for number in compared for row in plain_rows([requests[number]], number)]
-        try:
-            self._score_batch(plain, separate, packed=False)
-            if self.half_precision:
-                self._score_batch([trie_row(probe)], causal, packed=False)
-        except (TypeError, ValueError, RuntimeError, AttributeError):
-            return False
-        index = torch.tensor(compared)
-        return layouts_agree(lls[index], separate[index], causal[index], self.half_precision)
+        causal = torch.zeros_like(packed)
+        if self.half_precision:
+            read = torch.zeros(size, dtype=torch.float64)
+            try:
+                self._score_batch([trie_row(probe)], read, packed=False)
+            except (TypeError, ValueError, RuntimeError, AttributeError):
+                return False
+            causal = read[compared]
+        return layouts_agree(packed, alone, causal, self.half_precision)
 
     @property
     def half_precision(self) -> bool:
