@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Callable
 
 from paw.evaluation.gated_mlp import gated_mlps_in_place
 from paw.evaluation.last_layer import last_dense_mlp, mlp_on_rows
+from paw.evaluation.layout_probe import layout_probe, lead_rows
 from paw.evaluation.requests import Request
 from paw.packing import (Row, attention_masks, layouts_agree, pack_bins, pack_questions, plain_rows, row_tensors,
                           token_budget_batches, trie_row)
@@ -50,22 +51,6 @@ def numbered(grouped: list[list[Request]]) -> list[list[tuple[int, Request]]]:
 def _numbers(batch: list[Row]) -> set[int]:
     """The request numbers a batch scores."""
     return {number for row in batch for _, _, number in row.scored}
-
-
-def lead_rows(bins: list[list[tuple[int, Request]]], leaders: list[tuple[int, Request]],
-              avoid: set[int]) -> list[list[tuple[int, Request]]]:
-    """`bins` (each a row's numbered requests) with each leader laid first in one of them: the shortest rows that
-    hold none of the `avoid` numbers, one leader each; a leader left over gets a row alone. The first request of a
-    row is laid from its start (see `trie_row`)."""
-    hosts = sorted((i for i, row in enumerate(bins) if not any(number in avoid for number, _ in row)),
-                   key=lambda i: len(trie_row(bins[i])))
-    out = list(bins)
-    for k, leader in enumerate(leaders):
-        if k < len(hosts):
-            out[hosts[k]] = [leader, *out[hosts[k]]]
-        else:
-            out.append([leader])
-    return out
 
 
 @dataclass
@@ -128,7 +113,7 @@ class Scorer:
     def _score_packed(self, questions: list[list[tuple[int, Request]]],
                       report: Callable[[set[int]], None]) -> "torch.Tensor | None":
         """Every question's loglikelihoods from packed rows; None (scores unusable) when the batches holding the
-        layout check show that the model does not honour the layout (see `_probe`).
+        layout check show that the model does not honour the layout (see paw.evaluation.layout_probe).
 
         The check needs no forward of its own. Each compared request is scored a second time at the start of
         another row ("references", numbered after the real requests), where any causal model reads it exactly as a
@@ -137,7 +122,7 @@ class Scorer:
         import torch
 
         total = sum(map(len, questions))
-        probe, compared = self._probe(questions)
+        probe, compared = layout_probe(questions)
         in_probe = {number for number, _ in probe}
         rest = [q for q in questions if not any(number in in_probe for number, _ in q)]
         bins = pack_bins(([probe] if probe else []) + rest, self.row_tokens,
@@ -178,13 +163,13 @@ class Scorer:
                 pending, finished = [], set()
 
     def shared_path_verified(self, grouped: list[list[Request]]) -> bool:
-        """Whether this model honours the packed layout (see `_probe`): its probe scored in one row, and each
+        """Whether this model honours the packed layout (see paw.evaluation.layout_probe): its probe scored in one row, and each
         compared request again in a row of its own."""
         import torch
 
         questions = numbered(grouped)
         total = sum(map(len, questions))
-        probe, compared = self._probe(questions)
+        probe, compared = layout_probe(questions)
         if not probe:
             return True
         requests = dict(probe)
@@ -196,30 +181,6 @@ class Scorer:
                 return self._layout_holds(probe, compared, lls[compared], lls[total:], total)
         except (TypeError, ValueError, RuntimeError, AttributeError):
             return False
-
-    def _probe(self, questions: list[list[tuple[int, Request]]]) -> tuple[list[tuple[int, Request]], list[int]]:
-        """Two questions packed as one trie, and the requests whose packed scores must equal a row of their own.
-
-        An architecture that does not honour the packed layout's masks (position ids, 4D or per-layer-type masks)
-        scores them otherwise: the first question's last choice (choices of two tokens or more, so one that saw
-        the other choices would change from its second token on) and the second question's first choice (which
-        would see the first question). Each question is the cheapest such, counted in per-choice tokens, so the
-        reference rows cost little. ([], []) when there is nothing to compare."""
-        if sum(map(len, questions)) < 2:
-            return [], []
-
-        def cost(i: int) -> int:
-            return sum(len(request.input_ids) for _, request in questions[i])
-
-        multi = [i for i, q in enumerate(questions) if len(q) > 1] or [i for i, q in enumerate(questions) if q]
-        sensitive = [i for i in multi if min(len(r.targets) for _, r in questions[i]) >= 2]
-        first = min(sensitive or multi, key=cost)
-        second = min((i for i in range(len(questions)) if i != first and questions[i]), key=cost, default=None)
-        sample = [first] if second is None else [first, second]
-        compared = [questions[first][-1][0]] + ([questions[second][0][0]] if second is not None else [])
-        if len(compared) == 1 and len(questions[first]) > 1:
-            compared.insert(0, questions[first][0][0])
-        return [pair for i in sample for pair in questions[i]], compared
 
     def _layout_holds(self, probe: list[tuple[int, Request]], compared: list[int], packed: "torch.Tensor",
                       alone: "torch.Tensor", size: int) -> bool:
