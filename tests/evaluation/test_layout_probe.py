@@ -25,3 +25,13 @@ def test_references_lead_the_shortest_rows_outside_the_probe():
     # Laid first, a reference starts its row: its tokens at indices 0.., position ids 0.., a chain.
     row = trie_row(out[2])
     assert row.tokens[:3] == [1, 2, 3] and row.positions[:3] == [0, 1, 2] and row.parents[:3] == [-1, 0, 1]
+
+
+def test_references_are_the_compared_requests_numbered_after_the_real_ones():
+    from types import SimpleNamespace
+
+    from paw.evaluation.layout_probe import references
+
+    a, b, c = (SimpleNamespace(input_ids=[i], n_scored=1, targets=[i]) for i in range(3))
+    assert references([(4, a), (5, b), (6, c)], compared=[6, 4], first=9) == [(9, c), (10, a)]
+    assert references([], compared=[], first=3) == []

@@ -39,6 +39,13 @@ def layout_probe(questions: list[list[tuple[int, Request]]]) -> tuple[list[tuple
     return [pair for i in sample for pair in questions[i]], compared
 
 
+def references(probe: list[tuple[int, Request]], compared: list[int], first: int) -> list[tuple[int, Request]]:
+    """The compared requests again, numbered from `first` (after every real request): their scores land in slots
+    of their own."""
+    requests = dict(probe)
+    return [(first + k, requests[number]) for k, number in enumerate(compared)]
+
+
 def lead_rows(bins: list[list[tuple[int, Request]]], leaders: list[tuple[int, Request]],
               avoid: set[int]) -> list[list[tuple[int, Request]]]:
     """`bins` (each a row's numbered requests) with each leader laid first in one of them: the shortest rows that

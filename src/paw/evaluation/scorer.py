@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Callable
 
 from paw.evaluation.gated_mlp import gated_mlps_in_place
 from paw.evaluation.last_layer import last_dense_mlp, mlp_on_rows
-from paw.evaluation.layout_probe import layout_probe, lead_rows
+from paw.evaluation.layout_probe import layout_probe, lead_rows, references
 from paw.evaluation.requests import Request
 from paw.packing import (Row, attention_masks, layouts_agree, pack_bins, pack_questions, plain_rows, row_tensors,
                           token_budget_batches, trie_row)
@@ -127,19 +127,18 @@ class Scorer:
         rest = [q for q in questions if not any(number in in_probe for number, _ in q)]
         bins = pack_bins(([probe] if probe else []) + rest, self.row_tokens,
                          rows_multiple=max(1, self.token_budget // self.row_tokens))
-        requests = dict(probe)
-        references = [(total + k, requests[number]) for k, number in enumerate(compared)]
-        rows = [trie_row(row) for row in lead_rows(bins, references, in_probe)]
-        lls = torch.zeros(total + len(references), dtype=torch.float64)
+        again = references(probe, compared, total)
+        rows = [trie_row(row) for row in lead_rows(bins, again, in_probe)]
+        lls = torch.zeros(total + len(again), dtype=torch.float64)
         batches = token_budget_batches(rows, self.token_budget)
-        checked = in_probe | {number for number, _ in references}
+        checked = in_probe | {number for number, _ in again}
         first = [batch for batch in batches if _numbers(batch) & checked]
         held: set[int] = set()
         try:
             self._run(first, lls, held.update, packed=True)
         except (TypeError, ValueError, RuntimeError, AttributeError):
             return None  # an architecture that cannot take the layout's masks at all
-        if probe and not self._layout_holds(probe, compared, lls[compared], lls[total:], total):
+        if probe and not self._layout_holds(probe, compared, lls[compared], lls[total:]):
             return None
 
         def reported(numbers: set[int]) -> None:  # the references are nobody's request
@@ -163,8 +162,8 @@ class Scorer:
                 pending, finished = [], set()
 
     def shared_path_verified(self, grouped: list[list[Request]]) -> bool:
-        """Whether this model honours the packed layout (see paw.evaluation.layout_probe): its probe scored in one row, and each
-        compared request again in a row of its own."""
+        """Whether this model honours the packed layout (see paw.evaluation.layout_probe): its probe scored in one
+        row, and each compared request again in a row of its own."""
         import torch
 
         questions = numbered(grouped)
@@ -172,26 +171,24 @@ class Scorer:
         probe, compared = layout_probe(questions)
         if not probe:
             return True
-        requests = dict(probe)
-        references = [trie_row([(total + k, requests[number])]) for k, number in enumerate(compared)]
+        alone = [trie_row([reference]) for reference in references(probe, compared, total)]
         lls = torch.zeros(total + len(compared), dtype=torch.float64)
         try:
             with torch.inference_mode():
-                self._score_batch([trie_row(probe), *references], lls, packed=True)
-                return self._layout_holds(probe, compared, lls[compared], lls[total:], total)
+                self._score_batch([trie_row(probe), *alone], lls, packed=True)
+                return self._layout_holds(probe, compared, lls[compared], lls[total:])
         except (TypeError, ValueError, RuntimeError, AttributeError):
             return False
 
     def _layout_holds(self, probe: list[tuple[int, Request]], compared: list[int], packed: "torch.Tensor",
-                      alone: "torch.Tensor", size: int) -> bool:
+                      alone: "torch.Tensor") -> bool:
         """Whether the `compared` requests' packed scores equal their scores in rows of their own (and, in half
-        precision, sit nearer those than the probe read with plain causal attention: see `layouts_agree`).
-        `size`: how many requests are numbered (the probe's numbers index a tensor of that length)."""
+        precision, sit nearer those than the probe read with plain causal attention: see `layouts_agree`)."""
         import torch
 
         causal = torch.zeros_like(packed)
         if self.half_precision:
-            read = torch.zeros(size, dtype=torch.float64)
+            read = torch.zeros(max(number for number, _ in probe) + 1, dtype=torch.float64)
             try:
                 self._score_batch([trie_row(probe)], read, packed=False)
             except (TypeError, ValueError, RuntimeError, AttributeError):
