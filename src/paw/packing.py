@@ -39,6 +39,9 @@ class Row:
     parents: list[int] = field(default_factory=list)  # index of the token each one follows, -1 = a sequence start
     # (index in row, target token, request number) for every scored position
     scored: list[tuple[int, int, int]] = field(default_factory=list)
+    # first tokens that every request of the run shares, which the scorer may read as past keys and values instead
+    # (paw.evaluation.opening); 0 = the row runs whole
+    opening: int = 0
 
     def __len__(self) -> int:
         return len(self.tokens)

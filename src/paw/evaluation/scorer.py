@@ -1,12 +1,13 @@
 """Run a causal LM over packed rows and return each request's loglikelihood.
 
-Speed comes from six choices: each question's choices are one token trie, so every shared prefix is computed
+Speed comes from seven choices: each question's choices are one token trie, so every shared prefix is computed
 once (see paw.packing); several questions share a row, and rows are evened out to fill whole batches of one
 length, so almost nothing is padding; the output head runs only on the hidden states of distinct scored positions,
 several batches' at a time (fuller products) — with a 262k vocabulary the head is most of a small model's cost —
 and so does the last layer's MLP (paw.evaluation.last_layer); the gated MLPs work in place
-(paw.evaluation.gated_mlp); the check that the model honours the layout rides in the packed batches, at the cost
-of two short requests scored twice.
+(paw.evaluation.gated_mlp); the opening that every request shares is computed once for the run, not once per row
+(paw.evaluation.opening); the check that the model honours the layout rides in the packed batches, at the cost
+of two short requests scored twice, and covers the path through the opening too.
 Values equal lm-eval's: the final logits, softcap and log-softmax are paw.scoring's, summed over the continuation
 tokens in float64.
 """
@@ -21,6 +22,8 @@ from typing import TYPE_CHECKING, Callable
 from paw.evaluation.gated_mlp import gated_mlps_in_place
 from paw.evaluation.last_layer import last_dense_mlp, mlp_on_rows
 from paw.evaluation.layout_probe import layout_probe, lead_rows, references
+from paw.evaluation.opening import (kept_positions, opening_states, past_of, shared_opening, with_capture_first,
+                                   with_opening, without_opening)
 from paw.evaluation.requests import Request
 from paw.packing import (Row, attention_masks, layouts_agree, pack_bins, pack_questions, plain_rows, row_tensors,
                           token_budget_batches, trie_row)
@@ -78,6 +81,10 @@ class Scorer:
         self.softcap = softcap(model.config)
         self.last_mlp = last_dense_mlp(self.backbone)  # run only where the head reads (paw.evaluation.last_layer)
         self._buffer: "torch.Tensor | None" = None  # the output head's logits on a CPU (see `_logits_buffer`)
+        # The run's shared opening (paw.evaluation.opening): its length while the next batch is to keep it, then its
+        # keys and values for the batches after.
+        self._capture = 0
+        self._opening = None
 
     @property
     def device(self) -> "torch.device":
@@ -129,24 +136,35 @@ class Scorer:
                          rows_multiple=max(1, self.token_budget // self.row_tokens))
         again = references(probe, compared, total)
         rows = [trie_row(row) for row in lead_rows(bins, again, in_probe)]
+        opening = shared_opening([request for question in questions for _, request in question]) if probe else 0
+        for row in rows:  # a row that starts with a reference keeps its opening: it must read as a row of its own
+            row.opening = 0 if any(number >= total for _, _, number in row.scored) else opening
         lls = torch.zeros(total + len(again), dtype=torch.float64)
         batches = token_budget_batches(rows, self.token_budget)
         checked = in_probe | {number for number, _ in again}
         first = [batch for batch in batches if _numbers(batch) & checked]
+        rest = [batch for batch in batches if not _numbers(batch) & checked]
+        if opening:
+            first, rest, capture = with_capture_first(first, rest, lambda batch: bool(_numbers(batch) & in_probe),
+                                                      kept_positions(self.model.config))
+            self._capture = opening if capture else 0
         held: set[int] = set()
         try:
-            self._run(first, lls, held.update, packed=True)
-        except (TypeError, ValueError, RuntimeError, AttributeError):
-            return None  # an architecture that cannot take the layout's masks at all
-        if probe and not self._layout_holds(probe, compared, lls[compared], lls[total:]):
-            return None
+            try:
+                self._run(first, lls, held.update, packed=True)
+            except (TypeError, ValueError, RuntimeError, AttributeError):
+                return None  # an architecture that cannot take the layout's masks at all
+            if probe and not self._layout_holds(probe, compared, lls[compared], lls[total:]):
+                return None
 
-        def reported(numbers: set[int]) -> None:  # the references are nobody's request
-            report({number for number in numbers if number < total})
+            def reported(numbers: set[int]) -> None:  # the references are nobody's request
+                report({number for number in numbers if number < total})
 
-        reported(held)
-        self._run([batch for batch in batches if not _numbers(batch) & checked], lls, reported, packed=True)
-        return lls[:total]
+            reported(held)
+            self._run(rest, lls, reported, packed=True)
+            return lls[:total]
+        finally:
+            self._capture, self._opening = 0, None
 
     def _run(self, batches: list[list[Row]], lls: "torch.Tensor", report: Callable[[set[int]], None],
              packed: bool) -> None:
@@ -210,19 +228,32 @@ class Scorer:
         import torch
 
         device = self.device
+        past = self._opening is not None and any(row.opening for row in batch)
+        if past:
+            batch = [without_opening(row) if row.opening else row for row in batch]
         tensors = row_tensors(batch)
         positions, valid = tensors["position_ids"].to(device), tensors["attention_mask"].to(device)
-        kwargs = {"input_ids": tensors["input_ids"].to(device), "position_ids": positions, "use_cache": False}
+        kwargs = {"input_ids": tensors["input_ids"].to(device), "position_ids": positions,
+                  "use_cache": past or bool(self._capture)}
         if self.share_context if packed is None else packed:
             kwargs["attention_mask"] = self._masks(positions, tensors["parents"].to(device), valid)
         else:
             kwargs["attention_mask"] = valid
+        if past:
+            sees = torch.tensor([row.opening > 0 for row in batch], device=device)
+            kwargs["attention_mask"] = with_opening(kwargs["attention_mask"], self._opening[0][0].shape[-2], sees,
+                                                    positions, self.model.config)
+            kwargs["cache"] = past_of(self._opening, len(batch), self.model.config)
         # Choices that share the context are all predicted from its last position (their first token): run the
         # output head once per distinct position, then pick each target from it.
         distinct, which = torch.unique(tensors["scored_index"], return_inverse=True)
         distinct = distinct.to(device)
         with mlp_on_rows(self.last_mlp, distinct):
-            hidden = self.backbone(**kwargs).last_hidden_state.flatten(0, 1)
+            out = self.backbone(**kwargs)
+        if self._capture:  # every row of this batch starts with the opening, at positions 0, 1, …
+            self._opening = opening_states(out.cache, self._capture, positions.shape[1])
+            self._capture = 0
+        hidden = out.last_hidden_state.flatten(0, 1)
         return HeadInput(hidden[distinct], which, tensors["scored_target"], tensors["scored_owner"])
 
     def _head(self, inputs: list[HeadInput], lls: "torch.Tensor") -> None:
