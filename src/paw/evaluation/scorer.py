@@ -251,7 +251,7 @@ class Scorer:
         with mlp_on_rows(self.last_mlp, distinct):
             out = self.backbone(**kwargs)
         if self._capture:  # every row of this batch starts with the opening, at positions 0, 1, …
-            self._opening = opening_states(out.cache, self._capture, positions.shape[1])
+            self._opening = opening_states(getattr(out, "cache", None), self._capture, positions.shape[1])
             self._capture = 0
         hidden = out.last_hidden_state.flatten(0, 1)
         return HeadInput(hidden[distinct], which, tensors["scored_target"], tensors["scored_owner"])
