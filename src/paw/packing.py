@@ -210,19 +210,27 @@ def attention_masks(config, dtype: "torch.dtype", positions: "torch.Tensor", par
     # Padding rows see themselves only, so softmax never meets an all-masked row.
     eye = torch.eye(parents.shape[1], dtype=torch.bool, device=parents.device)
     allowed |= (~valid[:, :, None]) & eye[None]
-    full = _additive(allowed, dtype)
-    layer_types = getattr(config, "layer_types", None) or ()
-    if not layer_types:
+    full = additive_mask(allowed, dtype)
+    if not getattr(config, "layer_types", None):
         return full
-    window = getattr(config, "sliding_window", None) if "sliding_attention" in layer_types else None
+    window = sliding_window(config)
     if not window:
         return {"full_attention": full, "sliding_attention": full}
     # An ancestor's distance is the difference of depths, as in the request's own row.
     near = (positions[:, :, None] - positions[:, None, :]) < window
-    return {"full_attention": full, "sliding_attention": _additive(allowed & (near | ~valid[:, :, None]), dtype)}
+    return {"full_attention": full,
+            "sliding_attention": additive_mask(allowed & (near | ~valid[:, :, None]), dtype)}
 
 
-def _additive(allowed: "torch.Tensor", dtype: "torch.dtype") -> "torch.Tensor":
+def sliding_window(config) -> int | None:
+    """The attention window of a model whose layer types include sliding-window attention; None when none slides."""
+    if "sliding_attention" not in (getattr(config, "layer_types", None) or ()):
+        return None
+    return getattr(config, "sliding_window", None) or None
+
+
+def additive_mask(allowed: "torch.Tensor", dtype: "torch.dtype") -> "torch.Tensor":
+    """[rows × L × K] bool (True = may attend) as an additive [rows × 1 × L × K] mask in `dtype`."""
     import torch
 
     mask = torch.zeros(allowed.shape, dtype=dtype, device=allowed.device)

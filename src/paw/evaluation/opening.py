@@ -15,7 +15,7 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
-from paw.packing import Request, Row
+from paw.packing import Request, Row, additive_mask, sliding_window
 
 if TYPE_CHECKING:
     import torch
@@ -51,9 +51,7 @@ def without_opening(row: Row) -> Row:
 def kept_positions(config) -> int | None:
     """How many positions of one forward a cache keeps in every layer: a sliding-window layer keeps its window's
     last `sliding_window - 1`; None when no layer slides."""
-    if "sliding_attention" not in (getattr(config, "layer_types", None) or ()):
-        return None
-    window = getattr(config, "sliding_window", None)
+    window = sliding_window(config)
     return window - 1 if window else None
 
 
@@ -62,8 +60,11 @@ def with_capture_first(first: list[list[Row]], rest: list[list[Row]], holds_prob
     run before the probe's, whose row then reads the opening through the past and so puts that path under the
     check, and must be no wider than a cache keeps: a batch of the check without the probe if one fits, else the
     narrowest fitting batch of the rest, else none."""
+    def width(batch: list[Row]) -> int:
+        return max(len(row) for row in batch)
+
     def fits(batch: list[Row]) -> bool:
-        return kept is None or max(len(row) for row in batch) <= kept
+        return kept is None or width(batch) <= kept
 
     before = [batch for batch in first if not holds_probe(batch)]
     with_probe = [batch for batch in first if holds_probe(batch)]
@@ -72,7 +73,7 @@ def with_capture_first(first: list[list[Row]], rest: list[list[Row]], holds_prob
     fitting = [batch for batch in rest if fits(batch)]
     if not fitting:
         return first, rest, False
-    chosen = min(fitting, key=lambda batch: max(len(row) for row in batch))
+    chosen = min(fitting, key=width)
     return [chosen, *before, *with_probe], [batch for batch in rest if batch is not chosen], True
 
 
@@ -104,15 +105,12 @@ def with_opening(masks, size: int, sees: "torch.Tensor", positions: "torch.Tenso
 
     def extend(mask: "torch.Tensor", window: int | None) -> "torch.Tensor":
         rows, _, length, _ = mask.shape
-        allowed = sees.to(mask.device)[:, None, None, None].expand(rows, 1, length, size)
-        if window:
-            offsets = torch.arange(size, device=mask.device)
-            allowed = allowed & ((positions[:, None, :, None] - offsets) < window)
-        front = torch.zeros((rows, 1, length, size), dtype=mask.dtype, device=mask.device)
-        front.masked_fill_(~allowed, torch.finfo(mask.dtype).min)
-        return torch.cat([front, mask], dim=-1)
+        allowed = sees.to(mask.device)[:, None, None].expand(rows, length, size)
+        if window:  # the opening's positions are 0, 1, …
+            allowed = allowed & ((positions[:, :, None] - torch.arange(size, device=mask.device)) < window)
+        return torch.cat([additive_mask(allowed, mask.dtype), mask], dim=-1)
 
     if not isinstance(masks, dict):
         return extend(masks, None)
-    window = getattr(config, "sliding_window", None)
+    window = sliding_window(config)
     return {kind: extend(mask, window if kind == "sliding_attention" else None) for kind, mask in masks.items()}
